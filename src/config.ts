@@ -1,0 +1,426 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { parse as parseToml } from 'smol-toml'
+import { z } from 'zod'
+import { UsersError } from './errors.js'
+
+// One schema is the single source of every key, its type, range and default (SPEC §2).
+
+const port = z.number().int().min(0).max(65535)
+const bindAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port')
+  .refine((v) => port.safeParse(Number(v.slice(v.lastIndexOf(':') + 1))).success, 'invalid port')
+const roleName = z.string().regex(/^[a-z][a-z0-9_.:-]{0,63}$/)
+const scope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scope tokens have no spaces')
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+const databaseUrl = z
+  .string()
+  .refine(
+    (v) =>
+      v === 'sqlite::memory:' ||
+      /^sqlite:\/\/.+/.test(v) ||
+      /^postgres(ql)?:\/\/.+/.test(v),
+    'expected sqlite://PATH, sqlite::memory: or postgres://...',
+  )
+
+const jwtSchema = z
+  .object({
+    issuer: z.string().min(1).default('https://users.rvoip.local'),
+    audience: z.array(z.string().min(1)).min(1).default(['rvoip-api', 'rvoip-sip']),
+    access_ttl_seconds: z.number().int().min(30).max(86_400).default(900),
+    refresh_ttl_seconds: z.number().int().min(60).max(31_536_000).default(2_592_000),
+    algorithm: z.enum(['RS256', 'ES256', 'EdDSA']).default('RS256'),
+    key_rotation_days: z.number().int().min(0).max(3650).default(90),
+    private_key_file: z.string().min(1).optional(),
+    key_encryption_secret: z.string().min(16).optional(),
+    refresh_reuse_grace_seconds: z.number().int().min(0).max(300).default(10),
+    base_scopes: z.array(scope).default(['openid', 'profile', 'email', 'sip.register']),
+    role_scopes: z.record(roleName, z.array(scope)).default({ admin: ['admin'] }),
+  })
+  .strict()
+
+const passwordSchema = z
+  .object({
+    min_length: z.number().int().min(1).max(1024).default(8),
+    max_length: z.number().int().min(1).max(4096).default(128),
+    require_uppercase: z.boolean().default(true),
+    require_lowercase: z.boolean().default(true),
+    require_numbers: z.boolean().default(true),
+    require_special: z.boolean().default(false),
+    reject_common: z.boolean().default(true),
+    argon2_memory_cost: z.number().int().min(64).max(4_194_304).default(65_536),
+    argon2_time_cost: z.number().int().min(1).max(100).default(3),
+    argon2_parallelism: z.number().int().min(1).max(16).default(4),
+    max_concurrent_hashes: z.number().int().min(0).max(1024).default(0),
+    max_queued_hashes: z.number().int().min(0).max(100_000).default(64),
+  })
+  .strict()
+
+const apiSchema = z
+  .object({
+    cors_allow_origins: z.array(z.string().min(1)).default(['*']),
+    trust_proxy: z.boolean().default(false),
+    max_body_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(65_536),
+    metrics_public: z.boolean().default(false),
+    docs_enabled: z.boolean().default(true),
+  })
+  .strict()
+
+const rateLimitSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    requests_per_minute: z.number().int().min(1).max(1_000_000).default(600),
+    login_requests_per_minute: z.number().int().min(1).max(1_000_000).default(30),
+    max_failed_logins: z.number().int().min(1).max(1000).default(5),
+    lockout_seconds: z.number().int().min(1).max(86_400 * 7).default(900),
+    redis_url: z
+      .string()
+      .regex(/^rediss?:\/\/.+/, 'expected redis://...')
+      .optional(),
+  })
+  .strict()
+
+const apiKeysSchema = z
+  .object({
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - only')
+      .default('rvoip_ak_live_'),
+  })
+  .strict()
+
+const auditSchema = z
+  .object({ retention_days: z.number().int().min(1).max(36_500).default(365) })
+  .strict()
+
+const bootstrapSchema = z
+  .object({
+    admin_username: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,32}$/)
+      .default('admin'),
+    admin_password: z.string().min(1).optional(),
+  })
+  .strict()
+
+const tlsSchema = z
+  .object({ cert_path: z.string().min(1).optional(), key_path: z.string().min(1).optional() })
+  .strict()
+
+/** The `[users_core]` table: every key optional, defaults as in SPEC §2. */
+export const configSchema = z
+  .object({
+    database_url: databaseUrl.default('sqlite://users.db'),
+    database_pool_size: z.number().int().min(1).max(1000).default(10),
+    api_bind_address: bindAddress.default('127.0.0.1:8081'),
+    public_url: z.url().optional(),
+    log_level: logLevel.default('info'),
+    jwt: jwtSchema.prefault({}),
+    password: passwordSchema.prefault({}),
+    api: apiSchema.prefault({}),
+    rate_limit: rateLimitSchema.prefault({}),
+    api_keys: apiKeysSchema.prefault({}),
+    audit: auditSchema.prefault({}),
+    bootstrap: bootstrapSchema.prefault({}),
+    tls: tlsSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.password.max_length < c.password.min_length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password', 'max_length'],
+        message: 'must be at least password.min_length',
+      })
+    }
+    if (c.password.argon2_memory_cost < 8 * c.password.argon2_parallelism) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password', 'argon2_memory_cost'],
+        message: 'must be at least 8 × argon2_parallelism KiB',
+      })
+    }
+    if (c.jwt.refresh_ttl_seconds < c.jwt.access_ttl_seconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwt', 'refresh_ttl_seconds'],
+        message: 'must be at least jwt.access_ttl_seconds',
+      })
+    }
+    if (Boolean(c.tls.cert_path) !== Boolean(c.tls.key_path)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: 'tls.cert_path and tls.key_path must be set together',
+      })
+    }
+  })
+
+/** What callers may pass: the TOML table's shape with every key optional. */
+export type ConfigInput = z.input<typeof configSchema>
+
+/** The parsed, defaulted and frozen configuration. */
+export type Config = Readonly<
+  z.output<typeof configSchema> & {
+    public_url: string
+    password: z.output<typeof passwordSchema> & { max_concurrent_hashes: number }
+  }
+>
+
+/** Keys whose values never appear in logs or `config print`. */
+export const SECRET_KEYS: readonly string[] = [
+  'jwt.key_encryption_secret',
+  'bootstrap.admin_password',
+  'database_url',
+  'rate_limit.redis_url',
+]
+
+/**
+ * Validates and freezes a configuration object; throws a VALIDATION_ERROR naming every bad key
+ * at once. `max_concurrent_hashes = 0` is resolved to the number of CPUs here.
+ */
+export function parseConfig(input: unknown = {}): Config {
+  const result = configSchema.safeParse(input ?? {})
+  if (!result.success) {
+    const problems = result.error.issues.flatMap((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((k) => ({ key: [...issue.path, k].join('.'), message: 'unknown key' }))
+      }
+      return [{ key: issue.path.join('.') || '(root)', message: issue.message }]
+    })
+    throw new UsersError('VALIDATION_ERROR', {
+      message: `invalid configuration: ${problems.map((p) => `${p.key}: ${p.message}`).join('; ')}`,
+      details: problems,
+    })
+  }
+  const c = result.data
+  const config = {
+    ...c,
+    public_url: (c.public_url ?? `http://${c.api_bind_address}`).replace(/\/+$/, ''),
+    password: {
+      ...c.password,
+      max_concurrent_hashes: c.password.max_concurrent_hashes || Math.max(1, cpus().length),
+    },
+  }
+  return deepFreeze(config) as Config
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+type Leaf = 'string' | 'number' | 'boolean' | 'list' | 'map'
+
+/** Every leaf key as `section.key` with its value kind, read off the schema. */
+export const CONFIG_KEYS: ReadonlyMap<string, Leaf> = (() => {
+  const keys = new Map<string, Leaf>()
+  const walk = (obj: z.ZodObject, prefix: string) => {
+    for (const [name, field] of Object.entries(obj.shape)) {
+      const inner = unwrap(field as z.ZodType)
+      const key = prefix ? `${prefix}.${name}` : name
+      if (inner instanceof z.ZodObject) walk(inner, key)
+      else keys.set(key, leafKind(inner))
+    }
+  }
+  walk(unwrap(configSchema) as z.ZodObject, '')
+  return keys
+})()
+
+function unwrap(t: z.ZodType): z.ZodType {
+  let cur: z.ZodType = t
+  for (;;) {
+    if (
+      cur instanceof z.ZodDefault ||
+      cur instanceof z.ZodOptional ||
+      cur instanceof z.ZodPrefault
+    ) {
+      cur = cur.unwrap() as z.ZodType
+    } else if (cur instanceof z.ZodPipe) {
+      cur = cur.in as z.ZodType
+    } else return cur
+  }
+}
+
+function leafKind(t: z.ZodType): Leaf {
+  if (t instanceof z.ZodNumber) return 'number'
+  if (t instanceof z.ZodBoolean) return 'boolean'
+  if (t instanceof z.ZodArray) return 'list'
+  if (t instanceof z.ZodRecord) return 'map'
+  return 'string'
+}
+
+/** `jwt.issuer` → `USERS_CORE_JWT_ISSUER`. */
+export function envName(key: string): string {
+  return `USERS_CORE_${key.replace(/\./g, '_').toUpperCase()}`
+}
+
+const ENV_ALIASES: Readonly<Record<string, string>> = {
+  USERS_CORE_ADMIN_PASSWORD: 'bootstrap.admin_password',
+  USERS_CORE_ADMIN_USERNAME: 'bootstrap.admin_username',
+}
+const ENV_NOT_KEYS = new Set(['USERS_CORE_CONFIG'])
+
+/** Converts a string (from env or a flag) to the kind the key expects; invalid stays a string. */
+export function coerceValue(key: string, raw: string): unknown {
+  const kind = CONFIG_KEYS.get(key)
+  switch (kind) {
+    case 'number':
+      return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(raw)) return true
+      if (/^(false|0|no|off)$/i.test(raw)) return false
+      return raw
+    case 'list':
+      if (raw.trim().startsWith('[')) return tryJson(raw)
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    case 'map':
+      return tryJson(raw)
+    default:
+      return raw
+  }
+}
+
+function tryJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return raw
+  }
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.')
+  let obj = target
+  for (const part of parts.slice(0, -1)) {
+    const next = obj[part]
+    if (!next || typeof next !== 'object' || Array.isArray(next)) obj[part] = {}
+    obj = obj[part] as Record<string, unknown>
+  }
+  obj[parts[parts.length - 1] as string] = value
+}
+
+/** Reads `USERS_CORE_*` variables into a partial config; unknown names are returned apart. */
+export function configFromEnv(env: NodeJS.ProcessEnv): {
+  values: Record<string, unknown>
+  unknown: string[]
+} {
+  const byEnv = new Map<string, string>()
+  for (const key of CONFIG_KEYS.keys()) byEnv.set(envName(key), key)
+  for (const [name, key] of Object.entries(ENV_ALIASES)) byEnv.set(name, key)
+  const values: Record<string, unknown> = {}
+  const unknown: string[] = []
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('USERS_CORE_') || raw === undefined || ENV_NOT_KEYS.has(name)) continue
+    const key = byEnv.get(name)
+    if (!key) {
+      unknown.push(name)
+      continue
+    }
+    setPath(values, key, coerceValue(key, raw))
+  }
+  return { values, unknown }
+}
+
+/** Merges `b` over `a`, table by table; arrays and scalars are replaced whole. */
+export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknown>) {
+  const out: Record<string, unknown> = { ...a }
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k]
+    const isTable = (x: unknown) => x && typeof x === 'object' && !Array.isArray(x)
+    out[k] =
+      isTable(prev) && isTable(v) && k !== 'role_scopes'
+        ? mergeConfig(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v
+  }
+  return out
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** `--config PATH`; else `USERS_CORE_CONFIG`; else `./users_core.toml` when it exists. */
+  configPath?: string | undefined
+  env?: NodeJS.ProcessEnv
+  /** Flag overrides as dotted keys (`jwt.issuer`) with raw string or typed values. */
+  flags?: Record<string, unknown>
+  cwd?: string
+}
+
+/** The parsed configuration plus where it came from. */
+export interface LoadedConfig {
+  config: Config
+  file: string | undefined
+  unknownEnv: string[]
+}
+
+/**
+ * Builds the configuration from defaults < TOML file < environment < flags (SPEC §2). Used by the
+ * CLI and server only: the library never reads files or the environment on its own.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? {}
+  const cwd = options.cwd ?? process.cwd()
+  const explicit = options.configPath ?? env.USERS_CORE_CONFIG
+  const fallback = `${cwd}/users_core.toml`
+  const file = explicit ?? (existsSync(fallback) ? fallback : undefined)
+  let fromFile: Record<string, unknown> = {}
+  if (file) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (cause) {
+      throw new UsersError('VALIDATION_ERROR', {
+        message: `cannot read config file ${file}: ${(cause as Error).message}`,
+      })
+    }
+    let doc: Record<string, unknown>
+    try {
+      doc = parseToml(text) as Record<string, unknown>
+    } catch (cause) {
+      throw new UsersError('VALIDATION_ERROR', {
+        message: `config file ${file} is not valid TOML: ${(cause as Error).message}`,
+      })
+    }
+    const extra = Object.keys(doc).filter((k) => k !== 'users_core')
+    if (extra.length > 0) {
+      throw new UsersError('VALIDATION_ERROR', {
+        message: `invalid configuration: ${extra.map((k) => `${k}: unknown table (keys live under [users_core])`).join('; ')}`,
+      })
+    }
+    fromFile = (doc.users_core ?? {}) as Record<string, unknown>
+  }
+  const { values: fromEnv, unknown } = configFromEnv(env)
+  const fromFlags: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(options.flags ?? {})) {
+    setPath(fromFlags, key, typeof value === 'string' ? coerceValue(key, value) : value)
+  }
+  const merged = mergeConfig(mergeConfig(fromFile, fromEnv), fromFlags)
+  return { config: parseConfig(merged), file, unknownEnv: unknown }
+}
+
+/** The effective config with every secret replaced by `"[redacted]"` (for `config print`). */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>
+  for (const key of SECRET_KEYS) {
+    const parts = key.split('.')
+    let obj: Record<string, unknown> | undefined = copy
+    for (const part of parts.slice(0, -1)) obj = obj?.[part] as Record<string, unknown> | undefined
+    const last = parts[parts.length - 1] as string
+    if (obj && obj[last] !== undefined) {
+      obj[last] = key === 'database_url' ? redactUrl(String(obj[last])) : '[redacted]'
+    }
+  }
+  return copy
+}
+
+/** Hides the password of a connection URL, keeping what an operator needs to recognise it. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:[redacted]@')
+}

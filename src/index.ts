@@ -1,0 +1,29 @@
+// The library's public entry (SPEC §9): named exports only; the list is pinned by a test.
+export type { Config, ConfigInput } from './config.js'
+export { parseConfig, loadConfig } from './config.js'
+export { type ErrorCode, ERROR_STATUS, isUsersError, UsersError } from './errors.js'
+export { init, type InitOptions } from './core.js'
+export type {
+  ApiKeyInfo,
+  ApiKeyPermission,
+  ApiKeyTokenResponse,
+  AuditEvent,
+  AuditFilter,
+  AuditVerification,
+  CoreEvent,
+  CreateApiKeyInput,
+  CreateUserInput,
+  IntrospectionResult,
+  Page,
+  Principal,
+  PublicJwk,
+  RequestContext,
+  SessionInfo,
+  SigningAlgorithm,
+  SigningKeyInfo,
+  TokenResponse,
+  UpdateUserInput,
+  User,
+  UserFilter,
+  UsersCore,
+} from './types.js'

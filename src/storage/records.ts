@@ -1,0 +1,125 @@
+// Rows as the domain sees them: camelCase, Date timestamps, parsed JSON. The Store maps to SQL.
+
+/** A stored user account (the password hash never leaves the core). */
+export interface UserRecord {
+  id: string
+  username: string
+  email: string | null
+  displayName: string | null
+  roles: string[]
+  active: boolean
+  passwordHash: string
+  createdAt: Date
+  updatedAt: Date
+  lastLogin: Date | null
+}
+
+/**
+ * A login session. One row per session, updated in place on every refresh (SPEC §4.3): the current
+ * refresh-token hash, the one it replaced, when, and the replacement token sealed with a key
+ * derived from the replaced token so a repeat inside the grace period can be answered with the
+ * same new token without the database ever holding a usable token.
+ */
+export interface SessionRecord {
+  id: string
+  userId: string
+  refreshHash: string
+  previousRefreshHash: string | null
+  rotatedAt: Date | null
+  /** AES-GCM sealed current refresh token, openable only with the previous token. */
+  sealedRefreshToken: string | null
+  generation: number
+  createdAt: Date
+  lastUsedAt: Date
+  expiresAt: Date
+  revokedAt: Date | null
+  ip: string | null
+  userAgent: string | null
+}
+
+/** The permissions an API key can hold (SPEC §5). */
+export type ApiKeyPermission = 'read' | 'write' | 'delete' | 'admin' | '*'
+
+/** A stored API key: only the SHA-256 of the full key is kept. */
+export interface ApiKeyRecord {
+  id: string
+  userId: string
+  name: string
+  keyHash: string
+  keyPrefix: string
+  permissions: ApiKeyPermission[]
+  expiresAt: Date | null
+  createdAt: Date
+  lastUsedAt: Date | null
+  revokedAt: Date | null
+}
+
+/** The signing algorithms users-core supports. */
+export type SigningAlgorithm = 'RS256' | 'ES256' | 'EdDSA'
+
+/**
+ * A JWT signing key. Life cycle by columns: `activatesAt` null = the pre-published next key;
+ * the signing key is the one with the latest `activatesAt <= now`; `expiresAt` set = retired,
+ * published until then.
+ */
+export interface SigningKeyRecord {
+  kid: string
+  algorithm: SigningAlgorithm
+  /** The public JWK as JSON text (kty, crv/n/e/x/y; no private members). */
+  publicJwk: string
+  /** PKCS#8 PEM, or `enc:v1:...` when sealed with `jwt.key_encryption_secret`. */
+  privateKey: string
+  createdAt: Date
+  activatesAt: Date | null
+  expiresAt: Date | null
+}
+
+/** Who performed an audited action. */
+export interface AuditActor {
+  type: 'user' | 'api_key' | 'system' | 'anonymous'
+  id: string | null
+}
+
+/** An audit event as written (SPEC §8). `seq`, `prevHash`, `hash` are set by the store. */
+export interface AuditEventInput {
+  id: string
+  at: Date
+  type: AuditEventType
+  actor: AuditActor
+  userId: string | null
+  ip: string | null
+  userAgent: string | null
+  requestId: string | null
+  details: Record<string, unknown>
+}
+
+/** A stored audit event with its place in the hash chain. */
+export interface AuditEventRecord extends AuditEventInput {
+  seq: number
+  prevHash: string
+  hash: string
+}
+
+/** Every audit event type of SPEC §8. */
+export const AUDIT_EVENT_TYPES = [
+  'user.login.succeeded',
+  'user.login.failed',
+  'user.locked',
+  'user.logout',
+  'token.refreshed',
+  'token.reuse_detected',
+  'session.revoked',
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'user.roles_changed',
+  'user.password_changed',
+  'user.activated',
+  'user.deactivated',
+  'api_key.created',
+  'api_key.revoked',
+  'signing_key.rotated',
+] as const
+
+/** One of {@link AUDIT_EVENT_TYPES}. */
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

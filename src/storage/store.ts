@@ -1,0 +1,197 @@
+import type {
+  ApiKeyRecord,
+  AuditEventInput,
+  AuditEventRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from './records.js'
+
+/** Filter and page for {@link Store.listUsers}; newest first. */
+export interface UserQuery {
+  /** Case-insensitive substring of username, email or display name. */
+  search?: string
+  active?: boolean
+  role?: string
+  limit: number
+  offset: number
+}
+
+/** Filter and page for {@link Store.listAuditEvents}; newest first. */
+export interface AuditQuery {
+  userId?: string
+  type?: string
+  since?: Date
+  until?: Date
+  limit: number
+  offset: number
+}
+
+/** A page of rows plus the count of all matches. */
+export interface Page<T> {
+  items: T[]
+  total: number
+}
+
+/** Fields {@link Store.updateUser} may change; absent = unchanged. */
+export interface UserPatch {
+  email?: string | null
+  displayName?: string | null
+  active?: boolean
+  roles?: string[]
+  passwordHash?: string
+  lastLogin?: Date
+  updatedAt: Date
+}
+
+/** Guards and side effects applied in the same transaction as a user change. */
+export interface UserChangeOptions {
+  /** Revoke every live session of the user at this instant (password change, deactivation). */
+  revokeSessionsAt?: Date
+  /**
+   * Refuse with CONFLICT when, after the change, no active admin would remain (SPEC §6.2:
+   * the last active admin cannot be deleted or demoted).
+   */
+  keepAnActiveAdmin?: boolean
+}
+
+/** What a refresh rotation writes: the session's new token state. */
+export interface SessionRotation {
+  refreshHash: string
+  previousRefreshHash: string
+  rotatedAt: Date
+  sealedRefreshToken: string
+  generation: number
+  lastUsedAt: Date
+}
+
+/** A signing-key rotation: activate the pre-published next key, retire the current one. */
+export interface KeyRotation {
+  /** The next key to activate; the rotation fails (false) if it is no longer the next key. */
+  nextKid: string
+  activatesAt: Date
+  /** The key that signed until now, published until this instant. */
+  retiringKid: string | null
+  retiredExpiresAt: Date
+  /** The new pre-published next key. */
+  newNext: SigningKeyRecord
+}
+
+/** The result of running migrations: what ran, never a throw for "already applied". */
+export interface MigrationResult {
+  applied: string[]
+  alreadyApplied: string[]
+}
+
+/** The head of the audit hash chain and the anchor left by retention pruning. */
+export interface AuditChainState {
+  /** seq and hash of the newest event (0 and the genesis hash when empty). */
+  headSeq: number
+  headHash: string
+  /** seq and hash of the last pruned event: verification starts after it. */
+  anchorSeq: number
+  anchorHash: string
+}
+
+/**
+ * The storage port, shaped by the tasks of the domain (STYLE habit 2). Each method is atomic;
+ * `audit` events passed to a method are written in the same transaction as its change, chained
+ * to the previous event. Unique violations surface as `UsersError('CONFLICT')` with
+ * `details: { field }`; an unreachable database as `UsersError('UNAVAILABLE')`.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres'
+
+  /** Applies pending migrations once, even with several processes starting together. */
+  migrate(): Promise<MigrationResult>
+  /** Cheap round trip for health checks; throws UNAVAILABLE when the database is down. */
+  ping(): Promise<void>
+  close(): Promise<void>
+
+  // users
+  insertUser(user: UserRecord, audit: AuditEventInput[]): Promise<void>
+  /** Inserts `user` only if there are no users at all (first-start admin). */
+  insertFirstUser(user: UserRecord, audit: AuditEventInput[]): Promise<boolean>
+  /** Bulk insert for import and seeding; rows whose username or email is taken are skipped. */
+  insertUsers(
+    users: UserRecord[],
+    audit: AuditEventInput[],
+  ): Promise<{ inserted: string[]; skipped: string[] }>
+  findUserById(id: string): Promise<UserRecord | undefined>
+  /** Case-insensitive lookup. */
+  findUserByUsername(username: string): Promise<UserRecord | undefined>
+  listUsers(query: UserQuery): Promise<Page<UserRecord>>
+  countUsers(): Promise<number>
+  /** Returns the updated user, or undefined when it does not exist. */
+  updateUser(
+    id: string,
+    patch: UserPatch,
+    options: UserChangeOptions,
+    audit: AuditEventInput[],
+  ): Promise<UserRecord | undefined>
+  /** Deletes the user with their sessions and keys; false when it does not exist. */
+  deleteUser(id: string, options: UserChangeOptions, audit: AuditEventInput[]): Promise<boolean>
+
+  // sessions
+  /** A successful login: stamps last_login, optionally upgrades the hash, opens the session. */
+  recordLogin(
+    session: SessionRecord,
+    userPatch: UserPatch,
+    audit: AuditEventInput[],
+  ): Promise<void>
+  findSession(id: string): Promise<SessionRecord | undefined>
+  /** Live (not revoked, not expired) sessions of a user, newest first. */
+  listSessions(userId: string, now: Date): Promise<SessionRecord[]>
+  /**
+   * Compare-and-swap rotation: applies only while the session is live and its current hash is
+   * still `expectedHash`. True when this call rotated it.
+   */
+  rotateSession(
+    id: string,
+    expectedHash: string,
+    rotation: SessionRotation,
+    audit: AuditEventInput[],
+  ): Promise<boolean>
+  /** Stamps last_used_at (a grace-period repeat) without rotating. */
+  touchSession(id: string, at: Date): Promise<void>
+  /** True when this call revoked it (false: unknown or already revoked). */
+  revokeSession(id: string, at: Date, audit: AuditEventInput[]): Promise<boolean>
+  /** Revokes every live session of a user; returns how many. */
+  revokeUserSessions(userId: string, at: Date, audit: AuditEventInput[]): Promise<number>
+  /** Denies one access token by `jti` until it would have expired anyway. */
+  denyAccessToken(jti: string, expiresAt: Date, audit: AuditEventInput[]): Promise<void>
+  isAccessTokenDenied(jti: string): Promise<boolean>
+  /** Deletes expired sessions and deny-list entries; returns rows removed. */
+  pruneExpired(now: Date): Promise<number>
+
+  // API keys
+  insertApiKey(key: ApiKeyRecord, audit: AuditEventInput[]): Promise<void>
+  /** The key with its owner, by SHA-256 of the full key. */
+  findApiKeyByHash(
+    keyHash: string,
+  ): Promise<{ key: ApiKeyRecord; owner: UserRecord } | undefined>
+  findApiKeyById(id: string): Promise<ApiKeyRecord | undefined>
+  /** A user's keys that are not revoked, newest first. */
+  listApiKeys(userId: string): Promise<ApiKeyRecord[]>
+  revokeApiKey(id: string, at: Date, audit: AuditEventInput[]): Promise<boolean>
+  /** Sets last_used_at = at when it is null or older than `staleBefore` (throttled write). */
+  touchApiKey(id: string, at: Date, staleBefore: Date): Promise<void>
+
+  // signing keys
+  listSigningKeys(): Promise<SigningKeyRecord[]>
+  /** Inserts `keys` only if no signing key exists; returns the keys stored afterwards. */
+  bootstrapSigningKeys(keys: SigningKeyRecord[]): Promise<SigningKeyRecord[]>
+  /** Applies a rotation once; false when another process already rotated this next key. */
+  rotateSigningKeys(rotation: KeyRotation, audit: AuditEventInput[]): Promise<boolean>
+  /** Deletes retired keys whose `expiresAt` has passed. */
+  pruneSigningKeys(now: Date): Promise<number>
+
+  // audit
+  appendAudit(events: AuditEventInput[]): Promise<void>
+  listAuditEvents(query: AuditQuery): Promise<Page<AuditEventRecord>>
+  /** Events with seq > afterSeq in seq order, for verification. */
+  readAuditChain(afterSeq: number, limit: number): Promise<AuditEventRecord[]>
+  auditChainState(): Promise<AuditChainState>
+  /** Deletes events older than `before`, moving the anchor; returns how many. */
+  pruneAudit(before: Date): Promise<number>
+}

@@ -1,0 +1,278 @@
+import type { Config, ConfigInput } from './config.js'
+import type {
+  ApiKeyPermission,
+  AuditActor,
+  AuditEventRecord,
+  SigningAlgorithm,
+} from './storage/records.js'
+import type { AuditChainState, MigrationResult, Page } from './storage/store.js'
+
+export type { ApiKeyPermission, AuditActor, Config, ConfigInput, Page, SigningAlgorithm }
+
+/** A user as the library returns it (SPEC §9): never a hash. */
+export interface User {
+  id: string
+  username: string
+  email: string | null
+  displayName: string | null
+  roles: string[]
+  active: boolean
+  createdAt: Date
+  updatedAt: Date
+  lastLogin: Date | null
+}
+
+/** The answer to a login or refresh. */
+export interface TokenResponse {
+  accessToken: string
+  tokenType: 'Bearer'
+  expiresIn: number
+  refreshToken: string
+  refreshExpiresIn: number
+  scope: string
+  user: User
+}
+
+/** An access token minted for an API key: no refresh token, no session. */
+export interface ApiKeyTokenResponse {
+  accessToken: string
+  tokenType: 'Bearer'
+  expiresIn: number
+  scope: string
+}
+
+/** What is shown of an API key after creation (SPEC §6.2 `key_info`). */
+export interface ApiKeyInfo {
+  id: string
+  userId: string
+  name: string
+  keyPrefix: string
+  permissions: ApiKeyPermission[]
+  expiresAt: Date | null
+  createdAt: Date
+  lastUsedAt: Date | null
+}
+
+/** A session as listed to its owner. */
+export interface SessionInfo {
+  id: string
+  createdAt: Date
+  lastUsedAt: Date
+  expiresAt: Date
+  ip: string | null
+  userAgent: string | null
+  /** True for the session of the access token making the request. */
+  current: boolean
+}
+
+/** An audit event as listed (SPEC §8). */
+export type AuditEvent = Omit<AuditEventRecord, 'seq' | 'prevHash' | 'hash'>
+
+/**
+ * Who is calling: the result of authenticating an access token or an API key. Roles are the
+ * user's current roles from the database, never the token's.
+ */
+export interface Principal {
+  kind: 'access_token' | 'api_key'
+  user: User
+  /** Session of the access token (absent for API keys and API-key tokens). */
+  sessionId?: string
+  /** `jti` and `exp` of the access token. */
+  jti?: string
+  expiresAt?: Date
+  /** Present when authenticated by an API key: the key and its permissions. */
+  apiKey?: ApiKeyInfo
+  /**
+   * Permissions of the credential: all of them for a user's own access token; the key's for an
+   * API key; for an API-key-derived JWT the permissions it was cut to.
+   */
+  permissions: ApiKeyPermission[]
+}
+
+/** Request facts recorded with audit events and used for lockout; all optional. */
+export interface RequestContext {
+  actor?: Principal
+  ip?: string | null
+  userAgent?: string | null
+  requestId?: string | null
+}
+
+/** Input of `core.createUser`. */
+export interface CreateUserInput {
+  username: string
+  password: string
+  email?: string | null
+  displayName?: string | null
+  roles?: string[]
+}
+
+/** Input of `core.users.update`; `null` clears email / display name. */
+export interface UpdateUserInput {
+  email?: string | null
+  displayName?: string | null
+  active?: boolean
+  roles?: string[]
+}
+
+/** Filter of `core.users.list`. */
+export interface UserFilter {
+  search?: string
+  active?: boolean
+  role?: string
+  /** Default 50, at most 1000. */
+  limit?: number
+  offset?: number
+}
+
+/** Filter of `core.audit.list`. */
+export interface AuditFilter {
+  userId?: string
+  type?: string
+  since?: Date
+  until?: Date
+  limit?: number
+  offset?: number
+}
+
+/** Input of `core.apiKeys.create`. */
+export interface CreateApiKeyInput {
+  userId: string
+  name: string
+  permissions: ApiKeyPermission[]
+  expiresAt?: Date | null
+}
+
+/** RFC 7662 answer. */
+export type IntrospectionResult =
+  | { active: false }
+  | {
+      active: true
+      sub: string
+      username: string
+      scope: string
+      roles: string[]
+      exp: number | null
+      iat: number
+      iss: string
+      aud: string[]
+      jti: string | null
+      sid: string | null
+      token_type: 'access_token' | 'api_key'
+    }
+
+/** A JWK as published in the JWKS. */
+export interface PublicJwk {
+  kty: string
+  kid: string
+  use: 'sig'
+  alg: SigningAlgorithm
+  [member: string]: unknown
+}
+
+/** A signing key as listed by `keys list`. */
+export interface SigningKeyInfo {
+  kid: string
+  algorithm: SigningAlgorithm
+  status: 'next' | 'current' | 'retired'
+  createdAt: Date
+  activatesAt: Date | null
+  expiresAt: Date | null
+}
+
+/** Result of `audit verify`. */
+export interface AuditVerification {
+  ok: boolean
+  checked: number
+  /** seq of the first broken link and why, when not ok. */
+  problem?: { seq: number; reason: string }
+  state: AuditChainState
+}
+
+/** The service `init()` returns: the same powers as the REST API (SPEC §9). */
+export interface UsersCore {
+  readonly config: Config
+  /** Migrations that ran when this core opened its database. */
+  readonly migrations: MigrationResult
+
+  createUser(input: CreateUserInput, ctx?: RequestContext): Promise<User>
+  authenticatePassword(
+    username: string,
+    password: string,
+    ctx?: RequestContext,
+  ): Promise<TokenResponse>
+  refreshToken(refreshToken: string, ctx?: RequestContext): Promise<TokenResponse>
+  /** Revokes the principal's session and access token, or every session of the user. */
+  logout(principal: Principal, options?: { allSessions?: boolean }, ctx?: RequestContext): Promise<void>
+  /** Validates an access token as users-core itself does (SPEC §4.4); UNAUTHORIZED otherwise. */
+  authenticateAccessToken(token: string): Promise<Principal>
+  /** Validates an API key; UNAUTHORIZED when unknown, expired, revoked or its owner inactive. */
+  authenticateApiKey(key: string): Promise<Principal>
+  /** Accepts an access token or an API key (`Authorization: Bearer` may carry either). */
+  authenticateBearer(credential: string): Promise<Principal>
+  introspect(token: string): Promise<IntrospectionResult>
+  jwks(): Promise<{ keys: PublicJwk[] }>
+
+  readonly users: {
+    get(id: string): Promise<User | undefined>
+    getByUsername(username: string): Promise<User | undefined>
+    list(filter?: UserFilter): Promise<Page<User>>
+    count(): Promise<number>
+    update(id: string, input: UpdateUserInput, ctx?: RequestContext): Promise<User>
+    setRoles(id: string, roles: string[], ctx?: RequestContext): Promise<User>
+    delete(id: string, ctx?: RequestContext): Promise<void>
+    /** Self-service change: checks `oldPassword` (INVALID_CREDENTIALS when wrong). */
+    changePassword(id: string, oldPassword: string, newPassword: string, ctx?: RequestContext): Promise<void>
+    /** Admin reset: no old password. */
+    resetPassword(id: string, newPassword: string, ctx?: RequestContext): Promise<void>
+  }
+
+  readonly sessions: {
+    list(userId: string, currentSessionId?: string): Promise<SessionInfo[]>
+    /** NOT_FOUND when the session is not the user's or not live. */
+    revoke(userId: string, sessionId: string, ctx?: RequestContext): Promise<void>
+  }
+
+  readonly apiKeys: {
+    create(input: CreateApiKeyInput, ctx?: RequestContext): Promise<{ apiKey: ApiKeyInfo; key: string }>
+    validate(key: string): Promise<ApiKeyInfo | undefined>
+    get(id: string): Promise<ApiKeyInfo | undefined>
+    list(userId: string): Promise<ApiKeyInfo[]>
+    revoke(id: string, ctx?: RequestContext): Promise<void>
+    /** Exchanges an API key for a short-lived access token (SPEC §5). */
+    exchange(key: string, ctx?: RequestContext): Promise<ApiKeyTokenResponse>
+  }
+
+  readonly keys: {
+    list(): Promise<SigningKeyInfo[]>
+    /** Rotates now; returns the new JWKS. */
+    rotate(ctx?: RequestContext): Promise<{ keys: PublicJwk[] }>
+    /** Rotates if due (key_rotation_days); true when this process rotated. */
+    rotateIfDue(): Promise<boolean>
+    /** Re-reads the key set from the database (another instance may have rotated). */
+    reload(): Promise<void>
+  }
+
+  readonly audit: {
+    list(filter?: AuditFilter): Promise<Page<AuditEvent>>
+    verify(): Promise<AuditVerification>
+    /** Deletes events older than `audit.retention_days`; returns how many. */
+    prune(): Promise<number>
+  }
+
+  /** Listens to what the core does (for metrics); returns the unsubscribe function. */
+  subscribe(listener: (event: CoreEvent) => void): () => void
+  /** Checks the database; throws UNAVAILABLE when it cannot answer. */
+  checkHealth(): Promise<void>
+  /** Hash-pool gauges for metrics. */
+  hashPoolStats(): { active: number; queued: number }
+  close(): Promise<void>
+}
+
+/** Things the core reports as they happen, for metrics and logs; never carries a secret. */
+export type CoreEvent =
+  | { type: 'login'; outcome: 'succeeded' | 'failed' | 'locked' }
+  | { type: 'token_issued'; kind: 'access' | 'refresh' }
+  | { type: 'refresh'; outcome: 'rotated' | 'grace' | 'rejected' | 'reuse_detected' }
+  | { type: 'api_key_auth'; outcome: 'accepted' | 'rejected' }
+  | { type: 'hash'; waitMs: number; durationMs: number }
+  | { type: 'keys_rotated'; kid: string }
