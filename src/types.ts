@@ -224,6 +224,14 @@ export interface UsersCore {
     changePassword(id: string, oldPassword: string, newPassword: string, ctx?: RequestContext): Promise<void>
     /** Admin reset: no old password. */
     resetPassword(id: string, newPassword: string, ctx?: RequestContext): Promise<void>
+    /**
+     * Imports users with existing hashes (`$argon2id$`, `$argon2i$`, bcrypt `$2a$/$2b$/$2y$`,
+     * passlib `$scrypt$`); they are upgraded to the configured Argon2id at the next login.
+     * One result per row, in order.
+     */
+    importBatch(rows: ImportUserInput[], ctx?: RequestContext): Promise<ImportResult[]>
+    /** Every user with their password hash, oldest first, for `users-core export`. */
+    exportAll(): AsyncIterable<ExportedUser>
   }
 
   readonly sessions: {
@@ -259,6 +267,13 @@ export interface UsersCore {
     prune(): Promise<number>
   }
 
+  /**
+   * First start (SPEC §7): when there are no users, creates the admin `bootstrap.admin_username`
+   * with `bootstrap.admin_password`, or a generated strong password returned once here.
+   */
+  bootstrapAdmin(): Promise<
+    { created: false } | { created: true; username: string; generatedPassword?: string }
+  >
   /** Listens to what the core does (for metrics); returns the unsubscribe function. */
   subscribe(listener: (event: CoreEvent) => void): () => void
   /** Checks the database; throws UNAVAILABLE when it cannot answer. */
@@ -276,3 +291,34 @@ export type CoreEvent =
   | { type: 'api_key_auth'; outcome: 'accepted' | 'rejected' }
   | { type: 'hash'; waitMs: number; durationMs: number }
   | { type: 'keys_rotated'; kid: string }
+
+/** One line of `users-core import` (snake_case as in the JSON-lines file). */
+export interface ImportUserInput {
+  username: string
+  password_hash: string
+  email?: string | null
+  display_name?: string | null
+  roles?: string[]
+  active?: boolean
+  created_at?: string
+}
+
+/** What happened to one imported row. */
+export type ImportResult =
+  | { status: 'imported'; id: string }
+  | { status: 'skipped'; reason: string }
+  | { status: 'failed'; reason: string }
+
+/** A user as written by `users-core export`: snake_case, with the hash. */
+export interface ExportedUser {
+  id: string
+  username: string
+  email: string | null
+  display_name: string | null
+  roles: string[]
+  active: boolean
+  password_hash: string
+  created_at: string
+  updated_at: string
+  last_login: string | null
+}
