@@ -1,0 +1,24 @@
+import type { AuditEventFactory } from './audit/events.js'
+import type { Config } from './config.js'
+import type { Clock } from './lib/clock.js'
+import type { Logger } from './lib/logger.js'
+import type { Random } from './lib/random.js'
+import type { LoginLockout } from './lockout/login-lockout.js'
+import type { PasswordHasher } from './passwords/hasher.js'
+import type { Store } from './storage/store.js'
+import type { Keyring } from './tokens/keyring.js'
+import type { CoreEvent } from './types.js'
+
+/** What every domain service is built from; assembled once in core.ts. */
+export interface CoreDeps {
+  config: Config
+  store: Store
+  hasher: PasswordHasher
+  keyring: Keyring
+  lockout: LoginLockout
+  audit: AuditEventFactory
+  clock: Clock
+  random: Random
+  logger: Logger
+  emit(event: CoreEvent): void
+}

@@ -1,0 +1,272 @@
+import type { CoreDeps } from '../core-deps.js'
+import { UsersError } from '../errors.js'
+import { constantTimeEqual, sha256Hex } from '../lib/constant-time.js'
+import { normalizePassword } from '../passwords/policy.js'
+import type { SessionRecord, UserRecord } from '../storage/records.js'
+import type { UserPatch } from '../storage/store.js'
+import { computeScope } from '../tokens/scopes.js'
+import type { Principal, RequestContext, SessionInfo, TokenResponse } from '../types.js'
+import { toUser } from '../users/user-mapper.js'
+import {
+  createRefreshToken,
+  openRefreshToken,
+  parseRefreshToken,
+  sealRefreshToken,
+} from './refresh-token.js'
+
+/** Longest password input worth hashing; longer ones fail fast (cheap check before hashing). */
+const MAX_PASSWORD_INPUT = 4096
+
+/** Login, refresh rotation with reuse detection, logout and session listing (SPEC §4.3). */
+export function createSessionService(deps: CoreDeps) {
+  const { store, hasher, keyring, clock, random, config, lockout } = deps
+  const invalidToken = () => new UsersError('INVALID_TOKEN')
+
+  function tokenResponse(
+    user: UserRecord,
+    session: SessionRecord,
+    refreshToken: string,
+  ): TokenResponse {
+    const scope = computeScope(config.jwt, user.roles)
+    const access = keyring.issueAccessToken({
+      user: { id: user.id, username: user.username, email: user.email, roles: user.roles },
+      sessionId: session.id,
+      scope,
+      roles: user.roles,
+    })
+    deps.emit({ type: 'token_issued', kind: 'access' })
+    const now = clock.now().getTime()
+    return {
+      accessToken: access.token,
+      tokenType: 'Bearer',
+      expiresIn: config.jwt.access_ttl_seconds,
+      refreshToken,
+      refreshExpiresIn: Math.max(0, Math.floor((session.expiresAt.getTime() - now) / 1000)),
+      scope,
+      user: toUser(user),
+    }
+  }
+
+  async function loginFailed(
+    username: string,
+    user: UserRecord | undefined,
+    reason: string,
+    ctx: RequestContext | undefined,
+  ): Promise<never> {
+    const lock = await lockout.recordFailure(username, ctx?.ip)
+    const events = [
+      deps.audit.build('user.login.failed', user?.id ?? null, ctx, {
+        username: username.slice(0, 64),
+        reason,
+      }),
+    ]
+    if (lock.locked) {
+      events.push(
+        deps.audit.build('user.locked', user?.id ?? null, ctx, {
+          username: username.slice(0, 64),
+          lockout_seconds: lock.retryAfterSeconds,
+        }),
+      )
+    }
+    await store.appendAudit(events)
+    deps.emit({ type: 'login', outcome: lock.locked ? 'locked' : 'failed' })
+    if (lock.locked) {
+      throw new UsersError('ACCOUNT_LOCKED', { retryAfterSeconds: lock.retryAfterSeconds })
+    }
+    throw new UsersError('INVALID_CREDENTIALS')
+  }
+
+  async function login(
+    username: string,
+    password: string,
+    ctx?: RequestContext,
+  ): Promise<TokenResponse> {
+    if (typeof username !== 'string' || typeof password !== 'string') {
+      throw new UsersError('VALIDATION_ERROR', { message: 'username and password are required' })
+    }
+    // Lockout first: while locked no hash is computed, even for the right password.
+    try {
+      await lockout.assertNotLocked(username, ctx?.ip)
+    } catch (error) {
+      deps.emit({ type: 'login', outcome: 'locked' })
+      throw error
+    }
+    if (username.length === 0 || username.length > 64 || password.length > MAX_PASSWORD_INPUT) {
+      return loginFailed(username, undefined, 'malformed', ctx)
+    }
+    const user = await store.findUserByUsername(username)
+    const normalized = normalizePassword(password)
+    if (!user) {
+      // Same work as a real verification, so unknown users cannot be told apart by timing.
+      await hasher.verifyDummy(normalized)
+      return loginFailed(username, undefined, 'unknown_user', ctx)
+    }
+    const ok = await hasher.verify(user.passwordHash, normalized)
+    if (!ok) return loginFailed(username, user, 'wrong_password', ctx)
+    if (!user.active) return loginFailed(username, user, 'inactive', ctx)
+
+    await lockout.recordSuccess(username, ctx?.ip)
+    const now = clock.now()
+    const sessionId = random.uuid()
+    const refreshToken = createRefreshToken(sessionId, random)
+    const session: SessionRecord = {
+      id: sessionId,
+      userId: user.id,
+      refreshHash: sha256Hex(refreshToken),
+      previousRefreshHash: null,
+      rotatedAt: null,
+      sealedRefreshToken: null,
+      generation: 0,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: new Date(now.getTime() + config.jwt.refresh_ttl_seconds * 1000),
+      revokedAt: null,
+      ip: ctx?.ip ?? null,
+      userAgent: ctx?.userAgent?.slice(0, 512) ?? null,
+    }
+    const patch: UserPatch = { lastLogin: now, updatedAt: user.updatedAt }
+    if (hasher.needsRehash(user.passwordHash)) {
+      // Imported or old-parameter hashes are upgraded now that we hold the password (SPEC §3).
+      patch.passwordHash = await hasher.hash(normalized)
+    }
+    await store.recordLogin(session, patch, [
+      deps.audit.build('user.login.succeeded', user.id, ctx, {
+        session_id: sessionId,
+        ...(patch.passwordHash ? { hash_upgraded: true } : {}),
+      }),
+    ])
+    deps.emit({ type: 'login', outcome: 'succeeded' })
+    deps.emit({ type: 'token_issued', kind: 'refresh' })
+    return tokenResponse({ ...user, lastLogin: now }, session, refreshToken)
+  }
+
+  async function activeUserOf(session: SessionRecord): Promise<UserRecord> {
+    const user = await store.findUserById(session.userId)
+    if (!user || !user.active) throw invalidToken()
+    return user
+  }
+
+  function isLive(session: SessionRecord, now: Date): boolean {
+    return session.revokedAt === null && session.expiresAt.getTime() > now.getTime()
+  }
+
+  async function refresh(refreshToken: string, ctx?: RequestContext): Promise<TokenResponse> {
+    const parsed = parseRefreshToken(refreshToken)
+    if (!parsed) {
+      deps.emit({ type: 'refresh', outcome: 'rejected' })
+      throw invalidToken()
+    }
+    const hash = sha256Hex(refreshToken)
+    // Two passes at most: a lost compare-and-swap means a concurrent refresh rotated first,
+    // and the second pass then answers from the grace window.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const now = clock.now()
+      const session = await store.findSession(parsed.sessionId)
+      if (!session || !isLive(session, now)) {
+        deps.emit({ type: 'refresh', outcome: 'rejected' })
+        throw invalidToken()
+      }
+      if (constantTimeEqual(hash, session.refreshHash)) {
+        const user = await activeUserOf(session)
+        const next = createRefreshToken(session.id, random)
+        const rotated = await store.rotateSession(
+          session.id,
+          hash,
+          {
+            refreshHash: sha256Hex(next),
+            previousRefreshHash: hash,
+            rotatedAt: now,
+            sealedRefreshToken: sealRefreshToken(next, refreshToken, session.id, random),
+            generation: session.generation + 1,
+            lastUsedAt: now,
+          },
+          [deps.audit.build('token.refreshed', user.id, ctx, { session_id: session.id })],
+        )
+        if (!rotated) continue
+        deps.emit({ type: 'refresh', outcome: 'rotated' })
+        deps.emit({ type: 'token_issued', kind: 'refresh' })
+        return tokenResponse(user, session, next)
+      }
+      if (
+        session.previousRefreshHash !== null &&
+        session.rotatedAt !== null &&
+        session.sealedRefreshToken !== null &&
+        constantTimeEqual(hash, session.previousRefreshHash) &&
+        now.getTime() - session.rotatedAt.getTime() <= config.jwt.refresh_reuse_grace_seconds * 1000
+      ) {
+        // Two tabs refreshing at once: the later one gets the same new token (SPEC §4.3).
+        const current = openRefreshToken(session.sealedRefreshToken, refreshToken, session.id)
+        if (current !== undefined) {
+          const user = await activeUserOf(session)
+          await store.touchSession(session.id, now)
+          deps.emit({ type: 'refresh', outcome: 'grace' })
+          return tokenResponse(user, session, current)
+        }
+      }
+      // A token of this session that is neither current nor inside the grace: a replay.
+      await store.revokeSession(session.id, now, [
+        deps.audit.build('token.reuse_detected', session.userId, ctx, {
+          session_id: session.id,
+        }),
+        deps.audit.build('session.revoked', session.userId, ctx, {
+          session_id: session.id,
+          reason: 'refresh_token_reuse',
+        }),
+      ])
+      deps.emit({ type: 'refresh', outcome: 'reuse_detected' })
+      throw invalidToken()
+    }
+    deps.emit({ type: 'refresh', outcome: 'rejected' })
+    throw invalidToken()
+  }
+
+  async function logout(
+    principal: Principal,
+    options: { allSessions?: boolean } = {},
+    ctx?: RequestContext,
+  ): Promise<void> {
+    const now = clock.now()
+    const userId = principal.user.id
+    const event = deps.audit.build('user.logout', userId, ctx, {
+      all_sessions: options.allSessions === true,
+      ...(principal.sessionId ? { session_id: principal.sessionId } : {}),
+    })
+    if (options.allSessions) {
+      await store.revokeUserSessions(userId, now, [event])
+    } else if (principal.sessionId) {
+      await store.revokeSession(principal.sessionId, now, [event])
+    }
+    if (principal.jti && principal.expiresAt && !principal.sessionId) {
+      // Tokens without a session (API-key tokens) are revoked through the jti deny-list.
+      await store.denyAccessToken(principal.jti, principal.expiresAt, options.allSessions ? [] : [event])
+    }
+  }
+
+  async function list(userId: string, currentSessionId?: string): Promise<SessionInfo[]> {
+    const sessions = await store.listSessions(userId, clock.now())
+    return sessions.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt,
+      lastUsedAt: s.lastUsedAt,
+      expiresAt: s.expiresAt,
+      ip: s.ip,
+      userAgent: s.userAgent,
+      current: s.id === currentSessionId,
+    }))
+  }
+
+  async function revoke(userId: string, sessionId: string, ctx?: RequestContext): Promise<void> {
+    const session = await store.findSession(sessionId)
+    if (!session || session.userId !== userId || !isLive(session, clock.now())) {
+      throw new UsersError('NOT_FOUND', { message: 'No such session.' })
+    }
+    await store.revokeSession(sessionId, clock.now(), [
+      deps.audit.build('session.revoked', userId, ctx, { session_id: sessionId }),
+    ])
+  }
+
+  return { login, refresh, logout, list, revoke, isLive }
+}
+
+/** The session service's shape. */
+export type SessionService = ReturnType<typeof createSessionService>

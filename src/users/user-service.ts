@@ -1,0 +1,341 @@
+import type { CoreDeps } from '../core-deps.js'
+import { UsersError } from '../errors.js'
+import { BASE62 } from '../lib/random.js'
+import { assertPasswordPolicy, checkPasswordPolicy, normalizePassword } from '../passwords/policy.js'
+import type { AuditEventInput, UserRecord } from '../storage/records.js'
+import type { UserPatch } from '../storage/store.js'
+import type {
+  CreateUserInput,
+  ExportedUser,
+  ImportResult,
+  ImportUserInput,
+  Page,
+  RequestContext,
+  UpdateUserInput,
+  User,
+  UserFilter,
+} from '../types.js'
+import { toUser } from './user-mapper.js'
+import { rolesSchema, usernameSchema, validateNewUser, validateUserUpdate } from './validation.js'
+
+const IMPORTABLE_HASH = /^\$(argon2id|argon2i|2a|2b|2y|scrypt)\$/
+const DEFAULT_LIMIT = 50
+const MAX_LIMIT = 1000
+
+/** User accounts: create, read, update, delete, passwords, import and export (SPEC §3). */
+export function createUserService(deps: CoreDeps) {
+  const { store, hasher, clock, random, config } = deps
+
+  async function mustGet(id: string): Promise<UserRecord> {
+    const user = await store.findUserById(id)
+    if (!user) throw new UsersError('NOT_FOUND', { message: 'No such user.' })
+    return user
+  }
+
+  function isActiveAdmin(user: UserRecord): boolean {
+    return user.active && user.roles.includes('admin')
+  }
+
+  async function createUser(input: CreateUserInput, ctx?: RequestContext): Promise<User> {
+    const valid = validateNewUser(input)
+    // Policy and availability are checked before the expensive hash.
+    assertPasswordPolicy(input.password, config.password, valid.username)
+    if (await store.findUserByUsername(valid.username)) {
+      throw new UsersError('CONFLICT', {
+        message: 'That username is taken.',
+        details: { field: 'username' },
+      })
+    }
+    const passwordHash = await hasher.hash(normalizePassword(input.password))
+    const now = clock.now()
+    const record: UserRecord = {
+      id: random.uuid(),
+      username: valid.username,
+      email: valid.email ?? null,
+      displayName: valid.displayName ?? null,
+      roles: valid.roles ?? ['user'],
+      active: true,
+      passwordHash,
+      createdAt: now,
+      updatedAt: now,
+      lastLogin: null,
+    }
+    await store.insertUser(record, [
+      deps.audit.build('user.created', record.id, ctx, {
+        username: record.username,
+        roles: record.roles,
+      }),
+    ])
+    return toUser(record)
+  }
+
+  async function update(id: string, input: UpdateUserInput, ctx?: RequestContext): Promise<User> {
+    const valid = validateUserUpdate(input)
+    const current = await mustGet(id)
+    const patch: UserPatch = { updatedAt: clock.now() }
+    const audit: AuditEventInput[] = []
+    const changed: string[] = []
+    if (valid.email !== undefined && valid.email !== current.email) {
+      patch.email = valid.email
+      changed.push('email')
+    }
+    if (valid.displayName !== undefined && valid.displayName !== current.displayName) {
+      patch.displayName = valid.displayName
+      changed.push('display_name')
+    }
+    if (changed.length > 0) {
+      audit.push(deps.audit.build('user.updated', id, ctx, { fields: changed }))
+    }
+    if (valid.roles !== undefined && !sameSet(valid.roles, current.roles)) {
+      patch.roles = valid.roles
+      audit.push(
+        deps.audit.build('user.roles_changed', id, ctx, { from: current.roles, to: valid.roles }),
+      )
+    }
+    let revoke = false
+    if (valid.active !== undefined && valid.active !== current.active) {
+      patch.active = valid.active
+      revoke = !valid.active
+      audit.push(deps.audit.build(valid.active ? 'user.activated' : 'user.deactivated', id, ctx))
+    }
+    if (audit.length === 0) return toUser(current)
+    const after = { ...current, ...patch }
+    const updated = await store.updateUser(
+      id,
+      patch,
+      {
+        ...(revoke ? { revokeSessionsAt: patch.updatedAt } : {}),
+        keepAnActiveAdmin: isActiveAdmin(current) && !isActiveAdmin(after),
+      },
+      audit,
+    )
+    if (!updated) throw new UsersError('NOT_FOUND', { message: 'No such user.' })
+    return toUser(updated)
+  }
+
+  async function setPassword(
+    user: UserRecord,
+    newPassword: string,
+    by: 'self' | 'admin',
+    ctx: RequestContext | undefined,
+  ): Promise<void> {
+    assertPasswordPolicy(newPassword, config.password, user.username)
+    const passwordHash = await hasher.hash(normalizePassword(newPassword))
+    const now = clock.now()
+    await store.updateUser(user.id, { passwordHash, updatedAt: now }, { revokeSessionsAt: now }, [
+      deps.audit.build('user.password_changed', user.id, ctx, { by }),
+    ])
+  }
+
+  async function list(filter: UserFilter = {}): Promise<Page<User>> {
+    const limit = filter.limit ?? DEFAULT_LIMIT
+    const offset = filter.offset ?? 0
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new UsersError('VALIDATION_ERROR', {
+        message: `limit must be between 1 and ${MAX_LIMIT}`,
+        details: [{ field: 'limit', message: `must be between 1 and ${MAX_LIMIT}` }],
+      })
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new UsersError('VALIDATION_ERROR', {
+        message: 'offset must be a non-negative integer',
+        details: [{ field: 'offset', message: 'must be a non-negative integer' }],
+      })
+    }
+    const page = await store.listUsers({
+      limit,
+      offset,
+      ...(filter.search ? { search: filter.search } : {}),
+      ...(filter.active !== undefined ? { active: filter.active } : {}),
+      ...(filter.role ? { role: filter.role } : {}),
+    })
+    return { items: page.items.map(toUser), total: page.total }
+  }
+
+  async function importOne(row: ImportUserInput, ctx?: RequestContext): Promise<ImportResult> {
+    if (!row || typeof row !== 'object') return { status: 'failed', reason: 'not an object' }
+    const username = usernameSchema.safeParse(row.username)
+    if (!username.success) return { status: 'failed', reason: 'invalid username' }
+    if (typeof row.password_hash !== 'string' || !IMPORTABLE_HASH.test(row.password_hash)) {
+      return { status: 'failed', reason: 'unsupported or missing password_hash' }
+    }
+    let valid: ReturnType<typeof validateNewUser>
+    try {
+      valid = validateNewUser({
+        username: username.data,
+        password: '',
+        email: row.email ?? null,
+        displayName: row.display_name ?? null,
+        ...(row.roles ? { roles: row.roles } : {}),
+      })
+    } catch (error) {
+      return { status: 'failed', reason: (error as Error).message }
+    }
+    const createdAt = row.created_at ? new Date(row.created_at) : clock.now()
+    if (Number.isNaN(createdAt.getTime())) return { status: 'failed', reason: 'invalid created_at' }
+    if (await store.findUserByUsername(valid.username)) {
+      return { status: 'skipped', reason: 'username exists' }
+    }
+    const record: UserRecord = {
+      id: random.uuid(),
+      username: valid.username,
+      email: valid.email ?? null,
+      displayName: valid.displayName ?? null,
+      roles: valid.roles ?? ['user'],
+      active: row.active ?? true,
+      passwordHash: row.password_hash,
+      createdAt,
+      updatedAt: clock.now(),
+      lastLogin: null,
+    }
+    try {
+      await store.insertUser(record, [
+        deps.audit.build('user.created', record.id, ctx, {
+          username: record.username,
+          source: 'import',
+        }),
+      ])
+    } catch (error) {
+      if (error instanceof UsersError && error.code === 'CONFLICT') {
+        return { status: 'skipped', reason: `${fieldOf(error)} exists` }
+      }
+      throw error
+    }
+    return { status: 'imported', id: record.id }
+  }
+
+  async function* exportAll(): AsyncIterable<ExportedUser> {
+    const pageSize = 500
+    for (let offset = 0; ; offset += pageSize) {
+      const page = await store.listUsers({ limit: pageSize, offset })
+      for (const u of page.items) {
+        yield {
+          id: u.id,
+          username: u.username,
+          email: u.email,
+          display_name: u.displayName,
+          roles: u.roles,
+          active: u.active,
+          password_hash: u.passwordHash,
+          created_at: u.createdAt.toISOString(),
+          updated_at: u.updatedAt.toISOString(),
+          last_login: u.lastLogin?.toISOString() ?? null,
+        }
+      }
+      if (page.items.length < pageSize) return
+    }
+  }
+
+  async function bootstrapAdmin(): Promise<
+    { created: false } | { created: true; username: string; generatedPassword?: string }
+  > {
+    if ((await store.countUsers()) > 0) return { created: false }
+    const username = config.bootstrap.admin_username
+    const configured = config.bootstrap.admin_password
+    let password = configured
+    if (password === undefined) {
+      password = generatePassword()
+    } else if (checkPasswordPolicy(password, config.password, username).length > 0) {
+      deps.logger.warn(
+        { rules: checkPasswordPolicy(password, config.password, username) },
+        'bootstrap.admin_password does not meet the password policy; change it after first login',
+      )
+    }
+    const now = clock.now()
+    const record: UserRecord = {
+      id: random.uuid(),
+      username,
+      email: null,
+      displayName: null,
+      roles: ['admin'],
+      active: true,
+      passwordHash: await hasher.hash(normalizePassword(password)),
+      createdAt: now,
+      updatedAt: now,
+      lastLogin: null,
+    }
+    const created = await store.insertFirstUser(record, [
+      deps.audit.build('user.created', record.id, undefined, { username, source: 'bootstrap' }),
+    ])
+    if (!created) return { created: false }
+    return configured === undefined
+      ? { created: true, username, generatedPassword: password }
+      : { created: true, username }
+  }
+
+  function generatePassword(): string {
+    // 24 base62 characters ≈ 143 bits; retried until it satisfies the configured policy.
+    for (;;) {
+      const candidate = random.string(Math.max(24, config.password.min_length), BASE62)
+      const withSpecial = config.password.require_special ? `${candidate}-` : candidate
+      if (checkPasswordPolicy(withSpecial, config.password, config.bootstrap.admin_username).length === 0) {
+        return withSpecial
+      }
+    }
+  }
+
+  return {
+    createUser,
+    update,
+    list,
+    exportAll,
+    bootstrapAdmin,
+    async get(id: string) {
+      const user = await store.findUserById(id)
+      return user ? toUser(user) : undefined
+    },
+    async getByUsername(username: string) {
+      const user = await store.findUserByUsername(username)
+      return user ? toUser(user) : undefined
+    },
+    count: () => store.countUsers(),
+    async setRoles(id: string, roles: string[], ctx?: RequestContext) {
+      const parsed = rolesSchema.safeParse(roles)
+      if (!parsed.success) {
+        throw new UsersError('VALIDATION_ERROR', {
+          message: 'roles are invalid',
+          details: [{ field: 'roles', message: parsed.error.issues[0]?.message ?? 'invalid' }],
+        })
+      }
+      return update(id, { roles: parsed.data }, ctx)
+    },
+    async delete(id: string, ctx?: RequestContext) {
+      const current = await mustGet(id)
+      const deleted = await store.deleteUser(
+        id,
+        { keepAnActiveAdmin: isActiveAdmin(current) },
+        [deps.audit.build('user.deleted', id, ctx, { username: current.username })],
+      )
+      if (!deleted) throw new UsersError('NOT_FOUND', { message: 'No such user.' })
+    },
+    async changePassword(id: string, oldPassword: string, newPassword: string, ctx?: RequestContext) {
+      const user = await mustGet(id)
+      if (typeof oldPassword !== 'string' || oldPassword.length > 4 * config.password.max_length) {
+        throw new UsersError('INVALID_CREDENTIALS', { message: 'The old password is wrong.' })
+      }
+      const ok = await hasher.verify(user.passwordHash, normalizePassword(oldPassword))
+      if (!ok) throw new UsersError('INVALID_CREDENTIALS', { message: 'The old password is wrong.' })
+      await setPassword(user, newPassword, 'self', ctx)
+    },
+    async resetPassword(id: string, newPassword: string, ctx?: RequestContext) {
+      await setPassword(await mustGet(id), newPassword, 'admin', ctx)
+    },
+    async importBatch(rows: ImportUserInput[], ctx?: RequestContext) {
+      const results: ImportResult[] = []
+      for (const row of rows) results.push(await importOne(row, ctx))
+      return results
+    },
+  }
+}
+
+/** The user service's shape. */
+export type UserService = ReturnType<typeof createUserService>
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x))
+}
+
+function fieldOf(error: UsersError): string {
+  const details = error.details as { field?: string } | undefined
+  return details?.field ?? 'username'
+}
