@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto'
+import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2'
+import bcrypt from 'bcryptjs'
+import type { Config } from '../config.js'
+import { createHashPool, type HashJobTiming, type HashPoolStats } from './hash-pool.js'
+import { verifyPasslibScrypt } from './passlib-scrypt.js'
+
+/** The Argon2 and pool settings the hasher reads from `config.password`. */
+export type HashPolicy = Pick<
+  Config['password'],
+  | 'argon2_memory_cost'
+  | 'argon2_time_cost'
+  | 'argon2_parallelism'
+  | 'max_concurrent_hashes'
+  | 'max_queued_hashes'
+>
+
+/** Options of {@link createPasswordHasher}. */
+export interface PasswordHasherOptions {
+  policy: HashPolicy
+  /** Called once per hash or verify job with its queue wait and run time (for metrics). */
+  onHash?: (event: HashJobTiming) => void
+}
+
+/**
+ * Hashes new passwords with Argon2id and verifies stored hashes of every imported scheme. Every
+ * hash and verify runs through one bounded pool; when it is full, calls reject with OVERLOADED.
+ */
+export interface PasswordHasher {
+  /** An Argon2id PHC string of `password` at the configured parameters. */
+  hash(password: string): Promise<string>
+  /**
+   * True when `password` matches `stored` (`$argon2id$`, `$argon2i$`, bcrypt `$2a$/$2b$/$2y$`,
+   * passlib `$scrypt$`). An unknown or malformed hash gives false; only OVERLOADED is thrown.
+   */
+  verify(stored: string, password: string): Promise<boolean>
+  /** True when `stored` should be replaced by a fresh hash: not Argon2id, or other parameters. */
+  needsRehash(stored: string): boolean
+  /** Does the work of one verify at the configured parameters, for users that do not exist. */
+  verifyDummy(password: string): Promise<void>
+  stats(): HashPoolStats
+}
+
+// @node-rs/argon2 declares Algorithm as an ambient const enum, which isolated modules cannot
+// read; 2 is its Argon2id member.
+const ARGON2ID = 2 as Algorithm
+
+type Scheme = 'argon2' | 'bcrypt' | 'scrypt'
+
+const ARGON2_PHC = /^\$argon2(?:id|i)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/
+const BCRYPT = /^\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
+const ARGON2ID_PARAMS = /^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$/
+
+function schemeOf(stored: string): Scheme | undefined {
+  if (ARGON2_PHC.test(stored)) return 'argon2'
+  if (BCRYPT.test(stored)) return 'bcrypt'
+  if (stored.startsWith('$scrypt$')) return 'scrypt'
+  return undefined
+}
+
+/** Creates a {@link PasswordHasher} for the given `config.password` settings. */
+export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
+  const { policy } = options
+  const argon2Options = {
+    algorithm: ARGON2ID,
+    memoryCost: policy.argon2_memory_cost,
+    timeCost: policy.argon2_time_cost,
+    parallelism: policy.argon2_parallelism,
+  }
+  const pool = createHashPool({
+    maxConcurrent: policy.max_concurrent_hashes,
+    maxQueued: policy.max_queued_hashes,
+    ...(options.onHash ? { onJob: options.onHash } : {}),
+  })
+  let dummyHash: Promise<string> | undefined
+
+  const hash = (password: string) => pool.run(() => argon2Hash(password, argon2Options))
+
+  const verify = async (stored: string, password: string): Promise<boolean> => {
+    // Recognising the scheme first means a garbage hash costs nothing and never fills the pool.
+    switch (schemeOf(stored)) {
+      case 'argon2':
+        return pool.run(() => argon2Verify(stored, password).catch(() => false))
+      case 'bcrypt':
+        return pool.run(() => bcrypt.compare(password, stored).catch(() => false))
+      case 'scrypt':
+        return pool.run(() => verifyPasslibScrypt(stored, password))
+      default:
+        return false
+    }
+  }
+
+  return {
+    hash,
+    verify,
+    needsRehash(stored) {
+      const m = ARGON2ID_PARAMS.exec(stored)
+      if (!m) return true
+      const [, version, memory, time, lanes] = m
+      return (
+        Number(version) !== 19 ||
+        Number(memory) !== policy.argon2_memory_cost ||
+        Number(time) !== policy.argon2_time_cost ||
+        Number(lanes) !== policy.argon2_parallelism
+      )
+    },
+    async verifyDummy(password) {
+      // Computed once, at the configured parameters, so an unknown user costs one real verify.
+      dummyHash ??= hash(randomBytes(32).toString('base64url'))
+      let stored: string
+      try {
+        stored = await dummyHash
+      } catch (error) {
+        dummyHash = undefined
+        throw error
+      }
+      await pool.run(() => argon2Verify(stored, password).catch(() => false))
+    },
+    stats: () => pool.stats(),
+  }
+}
