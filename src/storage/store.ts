@@ -134,11 +134,7 @@ export interface Store {
 
   // sessions
   /** A successful login: stamps last_login, optionally upgrades the hash, opens the session. */
-  recordLogin(
-    session: SessionRecord,
-    userPatch: UserPatch,
-    audit: AuditEventInput[],
-  ): Promise<void>
+  recordLogin(session: SessionRecord, userPatch: UserPatch, audit: AuditEventInput[]): Promise<void>
   findSession(id: string): Promise<SessionRecord | undefined>
   /** Live (not revoked, not expired) sessions of a user, newest first. */
   listSessions(userId: string, now: Date): Promise<SessionRecord[]>
@@ -167,9 +163,7 @@ export interface Store {
   // API keys
   insertApiKey(key: ApiKeyRecord, audit: AuditEventInput[]): Promise<void>
   /** The key with its owner, by SHA-256 of the full key. */
-  findApiKeyByHash(
-    keyHash: string,
-  ): Promise<{ key: ApiKeyRecord; owner: UserRecord } | undefined>
+  findApiKeyByHash(keyHash: string): Promise<{ key: ApiKeyRecord; owner: UserRecord } | undefined>
   findApiKeyById(id: string): Promise<ApiKeyRecord | undefined>
   /** A user's keys that are not revoked, newest first. */
   listApiKeys(userId: string): Promise<ApiKeyRecord[]>

@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely'
+import { computeAuditHash } from '../audit/chain.js'
+import { prepareQuery, slot } from './prepared.js'
+import type { AuditEventInput } from './records.js'
+import type { Database, Dialect } from './schema.js'
+
+/** Appends audit events to the hash chain inside the caller's transaction. */
+export type AuditWriter = (
+  trx: Kysely<Database>,
+  events: readonly AuditEventInput[],
+) => Promise<void>
+
+/**
+ * Creates the chain appender for `db`. Inside the transaction it reads the chain head (PostgreSQL
+ * locks the row with FOR UPDATE, so concurrent writers queue on it; SQLite already holds the
+ * write lock of BEGIN IMMEDIATE), numbers the events head+1.., hashes each onto the previous one,
+ * inserts them and moves the head. Call it last in a transaction so the row lock is held briefly.
+ */
+export function createAuditWriter(db: Kysely<Database>, dialect: Dialect): AuditWriter {
+  const head = db.selectFrom('audit_chain').select(['head_seq', 'head_hash']).where('id', '=', 1)
+  const readHead = prepareQuery(dialect === 'postgres' ? head.forUpdate() : head)
+  const moveHead = prepareQuery(
+    db
+      .updateTable('audit_chain')
+      .set({ head_seq: slot<number>(0), head_hash: slot(1) })
+      .where('id', '=', 1),
+  )
+
+  return async (trx, events) => {
+    if (events.length === 0) return
+    const row = (await trx.executeQuery(readHead([]))).rows[0]
+    if (row === undefined) throw new Error('audit_chain row is missing; run migrations')
+    let seq = Number(row.head_seq)
+    let prevHash = row.head_hash
+    const rows = events.map((event) => {
+      // Hash exactly what a reader will parse back, so verification recomputes the same value
+      // (a Date or undefined inside details would otherwise hash differently after storage).
+      const details = JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>
+      seq += 1
+      const hash = computeAuditHash(prevHash, seq, { ...event, details })
+      const out = {
+        seq,
+        id: event.id,
+        at: event.at.getTime(),
+        type: event.type,
+        actor_type: event.actor.type,
+        actor_id: event.actor.id,
+        user_id: event.userId,
+        ip: event.ip,
+        user_agent: event.userAgent,
+        request_id: event.requestId,
+        details: JSON.stringify(details),
+        prev_hash: prevHash,
+        hash,
+      }
+      prevHash = hash
+      return out
+    })
+    await trx.insertInto('audit_events').values(rows).execute()
+    await trx.executeQuery(moveHead([seq, prevHash]))
+  }
+}

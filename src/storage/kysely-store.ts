@@ -1,0 +1,671 @@
+import {
+  CompiledQuery,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SqlBool,
+  sql,
+  type Updateable,
+} from 'kysely'
+import { GENESIS_HASH } from '../audit/chain.js'
+import { UsersError } from '../errors.js'
+import { createAuditWriter } from './audit-writer.js'
+import { bulkInsertUsers } from './bulk-insert-users.js'
+import { mapDatabaseError } from './db-errors.js'
+import { runMigrations } from './migrator.js'
+import { prepareQuery, slot } from './prepared.js'
+import {
+  apiKeyToRow,
+  rowToApiKey,
+  rowToAuditEvent,
+  rowToSession,
+  rowToSigningKey,
+  rowToUser,
+  sessionToRow,
+  signingKeyToRow,
+  toMillis,
+  userToRow,
+} from './row-mapping.js'
+import type { Database, Dialect, UsersTable } from './schema.js'
+import type { AuditQuery, Store, UserPatch, UserQuery } from './store.js'
+
+// Transaction-scoped PostgreSQL advisory locks: each serialises one "exactly one winner" task
+// across every instance sharing the database. SQLite needs none: BEGIN IMMEDIATE already
+// serialises writers, across processes too.
+const FIRST_USER_LOCK = 7_306_114_002
+const BOOTSTRAP_KEYS_LOCK = 7_306_114_003
+const ADMIN_GUARD_LOCK = 7_306_114_004
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate')
+const COMMIT = CompiledQuery.raw('commit')
+const ROLLBACK = CompiledQuery.raw('rollback')
+
+const LAST_ADMIN_MESSAGE = 'the last active admin cannot be deleted or demoted'
+
+/** Escapes LIKE wildcards so user input matches literally (used with `escape '\'`). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/**
+ * The {@link Store} over Kysely, for SQLite and PostgreSQL alike. Every method is one
+ * transaction (SQLite: BEGIN IMMEDIATE, so read-then-write never hits a busy snapshot); audit
+ * events are chained in that same transaction; driver errors become `UsersError`s (CONFLICT with
+ * the clashing field, UNAVAILABLE when the database cannot be reached).
+ */
+export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
+  const isPg = dialect === 'postgres'
+  const bool = isPg ? (b: boolean): number | boolean => b : (b: boolean) => (b ? 1 : 0)
+  const appendAudit = createAuditWriter(db, dialect)
+
+  async function guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      throw mapDatabaseError(error) ?? error
+    }
+  }
+
+  function transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (isPg) return guard(() => db.transaction().execute(work))
+    return guard(() =>
+      db.connection().execute(async (conn) => {
+        await conn.executeQuery(BEGIN_IMMEDIATE)
+        try {
+          const result = await work(conn)
+          await conn.executeQuery(COMMIT)
+          return result
+        } catch (error) {
+          await conn.executeQuery(ROLLBACK).catch(() => undefined)
+          throw error
+        }
+      }),
+    )
+  }
+
+  async function advisoryLock(trx: Kysely<Database>, key: number): Promise<void> {
+    if (isPg) await sql`select pg_advisory_xact_lock(${key})`.execute(trx)
+  }
+
+  // Hot paths, compiled once.
+  const userById = prepareQuery(db.selectFrom('users').selectAll().where('id', '=', slot(0)))
+  const userByUsername = prepareQuery(
+    db.selectFrom('users').selectAll().where('username_lower', '=', slot(0)),
+  )
+  const sessionById = prepareQuery(db.selectFrom('sessions').selectAll().where('id', '=', slot(0)))
+  const rotate = prepareQuery(
+    db
+      .updateTable('sessions')
+      .set({
+        refresh_hash: slot(0),
+        previous_refresh_hash: slot(1),
+        rotated_at: slot<number>(2),
+        sealed_refresh_token: slot(3),
+        generation: slot<number>(4),
+        last_used_at: slot<number>(5),
+      })
+      .where('id', '=', slot(6))
+      .where('refresh_hash', '=', slot(7))
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', slot<number>(8)),
+  )
+  const deniedJti = prepareQuery(
+    db.selectFrom('denied_jtis').select('jti').where('jti', '=', slot(0)),
+  )
+  const apiKeyWithOwner = prepareQuery(
+    db
+      .selectFrom('api_keys as k')
+      .innerJoin('users as u', 'u.id', 'k.user_id')
+      .select([
+        'k.id as k_id',
+        'k.user_id as k_user_id',
+        'k.name as k_name',
+        'k.key_hash as k_key_hash',
+        'k.key_prefix as k_key_prefix',
+        'k.permissions as k_permissions',
+        'k.expires_at as k_expires_at',
+        'k.created_at as k_created_at',
+        'k.last_used_at as k_last_used_at',
+        'k.revoked_at as k_revoked_at',
+        'u.id',
+        'u.username',
+        'u.username_lower',
+        'u.email',
+        'u.email_lower',
+        'u.display_name',
+        'u.roles',
+        'u.active',
+        'u.password_hash',
+        'u.created_at',
+        'u.updated_at',
+        'u.last_login',
+      ])
+      .where('k.key_hash', '=', slot(0)),
+  )
+  const touchKey = prepareQuery(
+    db
+      .updateTable('api_keys')
+      .set({ last_used_at: slot<number>(0) })
+      .where('id', '=', slot(1))
+      .where((eb) =>
+        eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', slot<number>(2))]),
+      ),
+  )
+
+  function patchToSet(patch: UserPatch): Updateable<UsersTable> {
+    const set: Updateable<UsersTable> = { updated_at: toMillis(patch.updatedAt) }
+    if (patch.email !== undefined) {
+      set.email = patch.email
+      set.email_lower = patch.email === null ? null : patch.email.toLowerCase()
+    }
+    if (patch.displayName !== undefined) set.display_name = patch.displayName
+    if (patch.active !== undefined) set.active = bool(patch.active)
+    if (patch.roles !== undefined) set.roles = JSON.stringify(patch.roles)
+    if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash
+    if (patch.lastLogin !== undefined) set.last_login = toMillis(patch.lastLogin)
+    return set
+  }
+
+  async function revokeLiveSessions(trx: Kysely<Database>, userId: string, at: Date) {
+    const ms = toMillis(at)
+    const result = await trx
+      .updateTable('sessions')
+      .set({ revoked_at: ms })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', ms)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  }
+
+  async function assertAnActiveAdmin(trx: Kysely<Database>): Promise<void> {
+    const admin = await trx
+      .selectFrom('users')
+      .select('id')
+      .where('active', '=', bool(true))
+      .where(sql<SqlBool>`roles like '%"admin"%'`)
+      .limit(1)
+      .executeTakeFirst()
+    if (admin === undefined) throw new UsersError('CONFLICT', { message: LAST_ADMIN_MESSAGE })
+  }
+
+  function userFilters(query: UserQuery) {
+    return (eb: ExpressionBuilder<Database, 'users'>) => {
+      const conditions: Expression<SqlBool>[] = []
+      if (query.search !== undefined && query.search !== '') {
+        const p = `%${escapeLike(query.search.toLowerCase())}%`
+        conditions.push(
+          sql<SqlBool>`(username_lower like ${p} escape '\\' or email_lower like ${p} escape '\\' or lower(display_name) like ${p} escape '\\')`,
+        )
+      }
+      if (query.active !== undefined) conditions.push(eb('active', '=', bool(query.active)))
+      if (query.role !== undefined) {
+        // roles is a JSON array of strings: the quoted name matches whole elements only.
+        const p = `%${escapeLike(JSON.stringify(query.role))}%`
+        conditions.push(sql<SqlBool>`roles like ${p} escape '\\'`)
+      }
+      return eb.and(conditions)
+    }
+  }
+
+  function auditFilters(query: AuditQuery) {
+    return (eb: ExpressionBuilder<Database, 'audit_events'>) => {
+      const conditions: Expression<SqlBool>[] = []
+      if (query.userId !== undefined) conditions.push(eb('user_id', '=', query.userId))
+      if (query.type !== undefined) conditions.push(eb('type', '=', query.type))
+      if (query.since !== undefined) conditions.push(eb('at', '>=', toMillis(query.since)))
+      if (query.until !== undefined) conditions.push(eb('at', '<=', toMillis(query.until)))
+      return eb.and(conditions)
+    }
+  }
+
+  const store: Store = {
+    dialect,
+
+    migrate: () => guard(() => runMigrations(db, dialect)),
+
+    ping: () =>
+      guard(async () => {
+        await sql`select 1`.execute(db)
+      }),
+
+    close: () => db.destroy(),
+
+    // users
+
+    insertUser: (user, audit) =>
+      transaction(async (trx) => {
+        await trx.insertInto('users').values(userToRow(user, bool)).execute()
+        await appendAudit(trx, audit)
+      }),
+
+    insertFirstUser: (user, audit) =>
+      transaction(async (trx) => {
+        await advisoryLock(trx, FIRST_USER_LOCK)
+        const any = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst()
+        if (any !== undefined) return false
+        await trx.insertInto('users').values(userToRow(user, bool)).execute()
+        await appendAudit(trx, audit)
+        return true
+      }),
+
+    insertUsers: (users, audit) =>
+      transaction(async (trx) => {
+        const result = await bulkInsertUsers(trx, dialect, users)
+        await appendAudit(trx, audit)
+        return result
+      }),
+
+    findUserById: (id) =>
+      guard(async () => {
+        const row = (await db.executeQuery(userById([id]))).rows[0]
+        return row === undefined ? undefined : rowToUser(row)
+      }),
+
+    findUserByUsername: (username) =>
+      guard(async () => {
+        const row = (await db.executeQuery(userByUsername([username.toLowerCase()]))).rows[0]
+        return row === undefined ? undefined : rowToUser(row)
+      }),
+
+    listUsers: (query) =>
+      guard(async () => {
+        const where = userFilters(query)
+        const [rows, count] = await Promise.all([
+          db
+            .selectFrom('users')
+            .selectAll()
+            .where(where)
+            .orderBy('created_at', 'desc')
+            .orderBy('id', 'desc')
+            .limit(query.limit)
+            .offset(query.offset)
+            .execute(),
+          db
+            .selectFrom('users')
+            .select((eb) => eb.fn.countAll<number | string>().as('n'))
+            .where(where)
+            .executeTakeFirstOrThrow(),
+        ])
+        return { items: rows.map(rowToUser), total: Number(count.n) }
+      }),
+
+    countUsers: () =>
+      guard(async () => {
+        const row = await db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow()
+        return Number(row.n)
+      }),
+
+    updateUser: (id, patch, options, audit) =>
+      transaction(async (trx) => {
+        // Two concurrent demotions must not both see the other admin still standing.
+        if (options.keepAnActiveAdmin) await advisoryLock(trx, ADMIN_GUARD_LOCK)
+        const row = await trx
+          .updateTable('users')
+          .set(patchToSet(patch))
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst()
+        if (row === undefined) return undefined
+        if (options.revokeSessionsAt !== undefined) {
+          await revokeLiveSessions(trx, id, options.revokeSessionsAt)
+        }
+        if (options.keepAnActiveAdmin) await assertAnActiveAdmin(trx)
+        await appendAudit(trx, audit)
+        return rowToUser(row)
+      }),
+
+    deleteUser: (id, options, audit) =>
+      transaction(async (trx) => {
+        if (options.keepAnActiveAdmin) await advisoryLock(trx, ADMIN_GUARD_LOCK)
+        if (options.revokeSessionsAt !== undefined) {
+          await revokeLiveSessions(trx, id, options.revokeSessionsAt)
+        }
+        // Sessions and API keys go with the user (ON DELETE CASCADE); audit rows stay.
+        const deleted = await trx
+          .deleteFrom('users')
+          .where('id', '=', id)
+          .returning('id')
+          .executeTakeFirst()
+        if (deleted === undefined) return false
+        if (options.keepAnActiveAdmin) await assertAnActiveAdmin(trx)
+        await appendAudit(trx, audit)
+        return true
+      }),
+
+    // sessions
+
+    recordLogin: (session, userPatch, audit) =>
+      transaction(async (trx) => {
+        await trx
+          .updateTable('users')
+          .set(patchToSet(userPatch))
+          .where('id', '=', session.userId)
+          .execute()
+        await trx.insertInto('sessions').values(sessionToRow(session)).execute()
+        await appendAudit(trx, audit)
+      }),
+
+    findSession: (id) =>
+      guard(async () => {
+        const row = (await db.executeQuery(sessionById([id]))).rows[0]
+        return row === undefined ? undefined : rowToSession(row)
+      }),
+
+    listSessions: (userId, now) =>
+      guard(async () => {
+        const rows = await db
+          .selectFrom('sessions')
+          .selectAll()
+          .where('user_id', '=', userId)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', toMillis(now))
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .execute()
+        return rows.map(rowToSession)
+      }),
+
+    rotateSession: (id, expectedHash, rotation, audit) =>
+      transaction(async (trx) => {
+        const result = await trx.executeQuery(
+          rotate([
+            rotation.refreshHash,
+            rotation.previousRefreshHash,
+            toMillis(rotation.rotatedAt),
+            rotation.sealedRefreshToken,
+            rotation.generation,
+            toMillis(rotation.lastUsedAt),
+            id,
+            expectedHash,
+            toMillis(rotation.rotatedAt),
+          ]),
+        )
+        if (Number(result.numAffectedRows ?? 0) !== 1) return false
+        await appendAudit(trx, audit)
+        return true
+      }),
+
+    touchSession: (id, at) =>
+      guard(async () => {
+        await db
+          .updateTable('sessions')
+          .set({ last_used_at: toMillis(at) })
+          .where('id', '=', id)
+          .execute()
+      }),
+
+    revokeSession: (id, at, audit) =>
+      transaction(async (trx) => {
+        const result = await trx
+          .updateTable('sessions')
+          .set({ revoked_at: toMillis(at) })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst()
+        if (Number(result.numUpdatedRows) === 0) return false
+        await appendAudit(trx, audit)
+        return true
+      }),
+
+    revokeUserSessions: (userId, at, audit) =>
+      transaction(async (trx) => {
+        const count = await revokeLiveSessions(trx, userId, at)
+        await appendAudit(trx, audit)
+        return count
+      }),
+
+    denyAccessToken: (jti, expiresAt, audit) =>
+      transaction(async (trx) => {
+        await trx
+          .insertInto('denied_jtis')
+          .values({ jti, expires_at: toMillis(expiresAt) })
+          .onConflict((oc) => oc.column('jti').doNothing())
+          .execute()
+        await appendAudit(trx, audit)
+      }),
+
+    isAccessTokenDenied: (jti) =>
+      guard(async () => (await db.executeQuery(deniedJti([jti]))).rows.length > 0),
+
+    pruneExpired: (now) =>
+      transaction(async (trx) => {
+        const ms = toMillis(now)
+        const sessions = await trx
+          .deleteFrom('sessions')
+          .where('expires_at', '<=', ms)
+          .executeTakeFirst()
+        const jtis = await trx
+          .deleteFrom('denied_jtis')
+          .where('expires_at', '<=', ms)
+          .executeTakeFirst()
+        return Number(sessions.numDeletedRows) + Number(jtis.numDeletedRows)
+      }),
+
+    // API keys
+
+    insertApiKey: (key, audit) =>
+      transaction(async (trx) => {
+        await trx.insertInto('api_keys').values(apiKeyToRow(key)).execute()
+        await appendAudit(trx, audit)
+      }),
+
+    findApiKeyByHash: (keyHash) =>
+      guard(async () => {
+        const r = (await db.executeQuery(apiKeyWithOwner([keyHash]))).rows[0]
+        if (r === undefined) return undefined
+        return {
+          key: rowToApiKey({
+            id: r.k_id,
+            user_id: r.k_user_id,
+            name: r.k_name,
+            key_hash: r.k_key_hash,
+            key_prefix: r.k_key_prefix,
+            permissions: r.k_permissions,
+            expires_at: r.k_expires_at,
+            created_at: r.k_created_at,
+            last_used_at: r.k_last_used_at,
+            revoked_at: r.k_revoked_at,
+          }),
+          owner: rowToUser(r),
+        }
+      }),
+
+    findApiKeyById: (id) =>
+      guard(async () => {
+        const row = await db
+          .selectFrom('api_keys')
+          .selectAll()
+          .where('id', '=', id)
+          .executeTakeFirst()
+        return row === undefined ? undefined : rowToApiKey(row)
+      }),
+
+    listApiKeys: (userId) =>
+      guard(async () => {
+        const rows = await db
+          .selectFrom('api_keys')
+          .selectAll()
+          .where('user_id', '=', userId)
+          .where('revoked_at', 'is', null)
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .execute()
+        return rows.map(rowToApiKey)
+      }),
+
+    revokeApiKey: (id, at, audit) =>
+      transaction(async (trx) => {
+        const result = await trx
+          .updateTable('api_keys')
+          .set({ revoked_at: toMillis(at) })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst()
+        if (Number(result.numUpdatedRows) === 0) return false
+        await appendAudit(trx, audit)
+        return true
+      }),
+
+    touchApiKey: (id, at, staleBefore) =>
+      guard(async () => {
+        await db.executeQuery(touchKey([toMillis(at), id, toMillis(staleBefore)]))
+      }),
+
+    // signing keys
+
+    listSigningKeys: () =>
+      guard(async () => {
+        const rows = await db
+          .selectFrom('signing_keys')
+          .selectAll()
+          .orderBy('created_at', 'asc')
+          .orderBy('kid', 'asc')
+          .execute()
+        return rows.map(rowToSigningKey)
+      }),
+
+    bootstrapSigningKeys: (keys) =>
+      transaction(async (trx) => {
+        await advisoryLock(trx, BOOTSTRAP_KEYS_LOCK)
+        const any = await trx.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst()
+        if (any === undefined && keys.length > 0) {
+          await trx.insertInto('signing_keys').values(keys.map(signingKeyToRow)).execute()
+        }
+        const rows = await trx
+          .selectFrom('signing_keys')
+          .selectAll()
+          .orderBy('created_at', 'asc')
+          .orderBy('kid', 'asc')
+          .execute()
+        return rows.map(rowToSigningKey)
+      }),
+
+    rotateSigningKeys: (rotation, audit) =>
+      transaction(async (trx) => {
+        // The CAS: only the caller that flips the next key from unpublished-only to active wins;
+        // a concurrent caller blocks on the row, then sees activates_at set and matches nothing.
+        const activated = await trx
+          .updateTable('signing_keys')
+          .set({ activates_at: toMillis(rotation.activatesAt) })
+          .where('kid', '=', rotation.nextKid)
+          .where('activates_at', 'is', null)
+          .executeTakeFirst()
+        if (Number(activated.numUpdatedRows) !== 1) return false
+        if (rotation.retiringKid !== null) {
+          await trx
+            .updateTable('signing_keys')
+            .set({ expires_at: toMillis(rotation.retiredExpiresAt) })
+            .where('kid', '=', rotation.retiringKid)
+            .where('expires_at', 'is', null)
+            .execute()
+        }
+        await trx.insertInto('signing_keys').values(signingKeyToRow(rotation.newNext)).execute()
+        await appendAudit(trx, audit)
+        return true
+      }),
+
+    pruneSigningKeys: (now) =>
+      guard(async () => {
+        const result = await db
+          .deleteFrom('signing_keys')
+          .where('expires_at', 'is not', null)
+          .where('expires_at', '<=', toMillis(now))
+          .executeTakeFirst()
+        return Number(result.numDeletedRows)
+      }),
+
+    // audit
+
+    appendAudit: (events) => transaction((trx) => appendAudit(trx, events)),
+
+    listAuditEvents: (query) =>
+      guard(async () => {
+        const where = auditFilters(query)
+        const [rows, count] = await Promise.all([
+          db
+            .selectFrom('audit_events')
+            .selectAll()
+            .where(where)
+            .orderBy('seq', 'desc')
+            .limit(query.limit)
+            .offset(query.offset)
+            .execute(),
+          db
+            .selectFrom('audit_events')
+            .select((eb) => eb.fn.countAll<number | string>().as('n'))
+            .where(where)
+            .executeTakeFirstOrThrow(),
+        ])
+        return { items: rows.map(rowToAuditEvent), total: Number(count.n) }
+      }),
+
+    readAuditChain: (afterSeq, limit) =>
+      guard(async () => {
+        const rows = await db
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('seq', '>', afterSeq)
+          .orderBy('seq', 'asc')
+          .limit(limit)
+          .execute()
+        return rows.map(rowToAuditEvent)
+      }),
+
+    auditChainState: () =>
+      guard(async () => {
+        const row = await db
+          .selectFrom('audit_chain')
+          .selectAll()
+          .where('id', '=', 1)
+          .executeTakeFirst()
+        if (row === undefined) {
+          return { headSeq: 0, headHash: GENESIS_HASH, anchorSeq: 0, anchorHash: GENESIS_HASH }
+        }
+        return {
+          headSeq: Number(row.head_seq),
+          headHash: row.head_hash,
+          anchorSeq: Number(row.anchor_seq),
+          anchorHash: row.anchor_hash,
+        }
+      }),
+
+    pruneAudit: (before) =>
+      transaction(async (trx) => {
+        let chain = trx.selectFrom('audit_chain').selectAll().where('id', '=', 1)
+        if (isPg) chain = chain.forUpdate()
+        const state = await chain.executeTakeFirstOrThrow()
+        // Only a prefix of the chain is ever cut, so what remains still verifies from the
+        // anchor even if a clock stepped back and an older `at` sits after a newer one.
+        const firstKept = await trx
+          .selectFrom('audit_events')
+          .select((eb) => eb.fn.min<number | string | null>('seq').as('seq'))
+          .where('at', '>=', toMillis(before))
+          .executeTakeFirstOrThrow()
+        const lastCut = firstKept.seq === null ? Number(state.head_seq) : Number(firstKept.seq) - 1
+        if (lastCut <= Number(state.anchor_seq)) return 0
+        const anchor = await trx
+          .selectFrom('audit_events')
+          .select(['seq', 'hash'])
+          .where('seq', '<=', lastCut)
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirst()
+        if (anchor === undefined) return 0
+        const deleted = await trx
+          .deleteFrom('audit_events')
+          .where('seq', '<=', Number(anchor.seq))
+          .executeTakeFirst()
+        await trx
+          .updateTable('audit_chain')
+          .set({ anchor_seq: Number(anchor.seq), anchor_hash: anchor.hash })
+          .where('id', '=', 1)
+          .execute()
+        return Number(deleted.numDeletedRows)
+      }),
+  }
+  return store
+}

@@ -1,0 +1,7 @@
+import { initialMigration } from './0001-initial.js'
+import type { Migration } from './migration.js'
+
+export type { Migration } from './migration.js'
+
+/** Every migration, in the order it runs; append only, never reorder or rename. */
+export const MIGRATIONS: readonly Migration[] = Object.freeze([initialMigration])

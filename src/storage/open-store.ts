@@ -1,0 +1,30 @@
+import type { Config } from '../config.js'
+import type { Logger } from '../lib/logger.js'
+import { createKyselyStore } from './kysely-store.js'
+import { createPostgresKysely } from './postgres.js'
+import { createSqliteKysely } from './sqlite.js'
+import type { Store } from './store.js'
+
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /** Receives PostgreSQL connection errors that happen outside any request. */
+  logger?: Logger
+  /** Base for relative `sqlite://PATH` URLs; defaults to the working directory. */
+  cwd?: string
+}
+
+/**
+ * Opens the store named by `config.database_url` (`sqlite://PATH`, `sqlite::memory:` or
+ * `postgres://...`). It does not migrate: call `store.migrate()` before use.
+ */
+export async function openStore(config: Config, options: OpenStoreOptions = {}): Promise<Store> {
+  const url = config.database_url
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const db = createPostgresKysely(url, {
+      poolSize: config.database_pool_size,
+      logger: options.logger,
+    })
+    return createKyselyStore(db, 'postgres')
+  }
+  return createKyselyStore(createSqliteKysely(url, options.cwd), 'sqlite')
+}

@@ -1,0 +1,126 @@
+import type { ColumnType } from 'kysely'
+
+// The SQL shape of every table, snake_case as stored. Timestamps are epoch milliseconds: SQLite
+// hands back numbers, pg hands back BIGINT as strings (we never install global type parsers), so
+// reads are typed `number | string` and the mapping layer converts with Number().
+
+/** An epoch-milliseconds column (INTEGER on SQLite, BIGINT on PostgreSQL). */
+export type Millis = ColumnType<number | string, number, number>
+/** A boolean column: INTEGER 0/1 on SQLite, BOOLEAN on PostgreSQL. */
+export type Bool = ColumnType<number | boolean, number | boolean, number | boolean>
+/** An integer counter that may come back as a string from a PostgreSQL BIGINT. */
+export type BigCount = ColumnType<number | string, number, number>
+
+/** `users`: one row per account; `*_lower` columns carry the case-insensitive uniqueness. */
+export interface UsersTable {
+  id: string
+  username: string
+  username_lower: string
+  email: string | null
+  email_lower: string | null
+  display_name: string | null
+  /** JSON array of role names. */
+  roles: string
+  active: Bool
+  password_hash: string
+  created_at: Millis
+  updated_at: Millis
+  last_login: Millis | null
+}
+
+/** `sessions`: one row per login session, updated in place on every refresh. */
+export interface SessionsTable {
+  id: string
+  user_id: string
+  refresh_hash: string
+  previous_refresh_hash: string | null
+  rotated_at: Millis | null
+  sealed_refresh_token: string | null
+  generation: number
+  created_at: Millis
+  last_used_at: Millis
+  expires_at: Millis
+  revoked_at: Millis | null
+  ip: string | null
+  user_agent: string | null
+}
+
+/** `api_keys`: only the SHA-256 of a key is stored. */
+export interface ApiKeysTable {
+  id: string
+  user_id: string
+  name: string
+  key_hash: string
+  key_prefix: string
+  /** JSON array of permissions. */
+  permissions: string
+  expires_at: Millis | null
+  created_at: Millis
+  last_used_at: Millis | null
+  revoked_at: Millis | null
+}
+
+/** `signing_keys`: JWT signing keys with their life-cycle instants. */
+export interface SigningKeysTable {
+  kid: string
+  algorithm: string
+  public_jwk: string
+  private_key: string
+  created_at: Millis
+  activates_at: Millis | null
+  expires_at: Millis | null
+}
+
+/** `denied_jtis`: access tokens logged out before they expire. */
+export interface DeniedJtisTable {
+  jti: string
+  expires_at: Millis
+}
+
+/** `audit_events`: the append-only, hash-chained audit trail. */
+export interface AuditEventsTable {
+  seq: BigCount
+  id: string
+  at: Millis
+  type: string
+  actor_type: string
+  actor_id: string | null
+  user_id: string | null
+  ip: string | null
+  user_agent: string | null
+  request_id: string | null
+  /** JSON object. */
+  details: string
+  prev_hash: string
+  hash: string
+}
+
+/** `audit_chain`: the single row holding the chain head and the pruning anchor. */
+export interface AuditChainTable {
+  id: number
+  head_seq: BigCount
+  head_hash: string
+  anchor_seq: BigCount
+  anchor_hash: string
+}
+
+/** `users_core_migrations`: which migrations ran, and when. */
+export interface MigrationsTable {
+  name: string
+  applied_at: Millis
+}
+
+/** The whole database as Kysely sees it. */
+export interface Database {
+  users: UsersTable
+  sessions: SessionsTable
+  api_keys: ApiKeysTable
+  signing_keys: SigningKeysTable
+  denied_jtis: DeniedJtisTable
+  audit_events: AuditEventsTable
+  audit_chain: AuditChainTable
+  users_core_migrations: MigrationsTable
+}
+
+/** The SQL dialects users-core runs on. */
+export type Dialect = 'sqlite' | 'postgres'
