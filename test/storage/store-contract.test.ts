@@ -1,0 +1,826 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { computeAuditHash, GENESIS_HASH } from '../../src/audit/chain.js'
+import { isUsersError, type UsersError } from '../../src/errors.js'
+import { createKyselyStore } from '../../src/storage/kysely-store.js'
+import { createPostgresKysely } from '../../src/storage/postgres.js'
+import type {
+  ApiKeyRecord,
+  AuditEventInput,
+  AuditEventType,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from '../../src/storage/records.js'
+import { createSqliteKysely } from '../../src/storage/sqlite.js'
+import type { Store } from '../../src/storage/store.js'
+import { createTempPostgresDatabase, postgresUnavailableReason } from '../helpers/databases.js'
+
+// One contract, every database (kysely's habit): each target opens a fresh, migrated store per
+// test; `sibling()` opens a second store on the same database, as a second process would.
+
+interface Opened {
+  store: Store
+  /** Another store on the same database (a second instance); SQLite memory shares the first. */
+  sibling(): Promise<Store>
+  /** Closes every store opened here and drops the database. */
+  cleanup(): Promise<void>
+  /** Opens a new store on the same database (file and server databases only). */
+  openAnother?: () => Store
+}
+
+interface Target {
+  name: string
+  open(): Promise<Opened>
+}
+
+const T0 = Date.parse('2026-03-01T12:00:00Z')
+const at = (seconds: number) => new Date(T0 + seconds * 1000)
+
+function sqliteMemory(): Target {
+  return {
+    name: 'SQLite in memory',
+    async open() {
+      const store = createKyselyStore(createSqliteKysely('sqlite::memory:'), 'sqlite')
+      await store.migrate()
+      return {
+        store,
+        sibling: async () => store,
+        cleanup: () => store.close(),
+      }
+    },
+  }
+}
+
+function sqliteFile(): Target {
+  return {
+    name: 'SQLite file',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'users-core-store-'))
+      const url = `sqlite://${join(dir, 'users.db')}`
+      const stores: Store[] = []
+      const openOne = () => {
+        const s = createKyselyStore(createSqliteKysely(url), 'sqlite')
+        stores.push(s)
+        return s
+      }
+      const store = openOne()
+      await store.migrate()
+      return {
+        store,
+        // In one thread a second SQLite connection would block on busy_timeout while the
+        // first waits for the event loop, so concurrency is exercised on the one connection.
+        sibling: async () => store,
+        cleanup: async () => {
+          for (const s of stores) await s.close().catch(() => undefined)
+          rmSync(dir, { recursive: true, force: true })
+        },
+        openAnother: openOne,
+      }
+    },
+  }
+}
+
+function postgres(): Target {
+  return {
+    name: 'PostgreSQL',
+    async open() {
+      const database = await createTempPostgresDatabase()
+      const stores: Store[] = []
+      const openOne = () => {
+        const s = createKyselyStore(createPostgresKysely(database.url, { poolSize: 4 }), 'postgres')
+        stores.push(s)
+        return s
+      }
+      const store = openOne()
+      await store.migrate()
+      return {
+        store,
+        sibling: async () => openOne(),
+        cleanup: async () => {
+          for (const s of stores) await s.close().catch(() => undefined)
+          await database.drop()
+        },
+        openAnother: openOne,
+      }
+    },
+  }
+}
+
+function user(overrides: Partial<UserRecord> = {}): UserRecord {
+  const username = overrides.username ?? `user_${randomUUID().slice(0, 8)}`
+  return {
+    id: randomUUID(),
+    username,
+    email: `${username.toLowerCase()}@example.com`,
+    displayName: null,
+    roles: ['user'],
+    active: true,
+    passwordHash: '$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA',
+    createdAt: at(0),
+    updatedAt: at(0),
+    lastLogin: null,
+    ...overrides,
+  }
+}
+
+function session(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id: randomUUID(),
+    userId,
+    refreshHash: `h-${randomUUID()}`,
+    previousRefreshHash: null,
+    rotatedAt: null,
+    sealedRefreshToken: null,
+    generation: 0,
+    createdAt: at(0),
+    lastUsedAt: at(0),
+    expiresAt: at(3600),
+    revokedAt: null,
+    ip: '192.0.2.1',
+    userAgent: 'vitest',
+    ...overrides,
+  }
+}
+
+function apiKey(userId: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id: randomUUID(),
+    userId,
+    name: 'pbx',
+    keyHash: `kh-${randomUUID()}`,
+    keyPrefix: 'abcdefgh',
+    permissions: ['read', 'write'],
+    expiresAt: null,
+    createdAt: at(0),
+    lastUsedAt: null,
+    revokedAt: null,
+    ...overrides,
+  }
+}
+
+function signingKey(kid: string, overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return {
+    kid,
+    algorithm: 'ES256',
+    publicJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', x: kid, y: kid }),
+    privateKey: `-----BEGIN PRIVATE KEY-----\n${kid}\n-----END PRIVATE KEY-----`,
+    createdAt: at(0),
+    activatesAt: at(0),
+    expiresAt: null,
+    ...overrides,
+  }
+}
+
+function event(
+  type: AuditEventType,
+  userId: string | null = null,
+  overrides: Partial<AuditEventInput> = {},
+): AuditEventInput {
+  return {
+    id: randomUUID(),
+    at: at(0),
+    type,
+    actor: { type: 'system', id: null },
+    userId,
+    ip: null,
+    userAgent: null,
+    requestId: null,
+    details: {},
+    ...overrides,
+  }
+}
+
+async function conflictOf(promise: Promise<unknown>): Promise<unknown> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(isUsersError(error, 'CONFLICT'), String(error)).toBe(true)
+  return (error as UsersError).details
+}
+
+const CI = process.env.CI === 'true'
+const pgUnavailable = await postgresUnavailableReason()
+
+const targets: { target: Target; skip?: string }[] = [
+  { target: sqliteMemory() },
+  { target: sqliteFile() },
+  pgUnavailable === undefined || CI
+    ? { target: postgres() }
+    : { target: postgres(), skip: pgUnavailable },
+]
+
+if (pgUnavailable !== undefined && CI) {
+  describe('PostgreSQL', () => {
+    it('is reachable (CI=true requires the PostgreSQL leg)', () => {
+      throw new Error(pgUnavailable)
+    })
+  })
+}
+
+for (const { target, skip } of targets) {
+  if (target.name === 'PostgreSQL' && pgUnavailable !== undefined && CI) continue
+  const suite = skip === undefined ? describe : describe.skip
+  suite(skip === undefined ? target.name : `${target.name} (skipped: ${skip})`, () => {
+    let db: Opened
+    let store: Store
+
+    beforeEach(async () => {
+      db = await target.open()
+      store = db.store
+    })
+    afterEach(async () => {
+      await db.cleanup()
+    })
+
+    describe('migrations', () => {
+      it('are recorded and idempotent', async () => {
+        expect(await store.migrate()).toEqual({ applied: [], alreadyApplied: ['0001_initial'] })
+        await store.ping()
+      })
+
+      it('reopening an existing database keeps the data and recreates nothing', async () => {
+        if (db.openAnother === undefined) return
+        const alice = user({ username: 'alice' })
+        await store.insertUser(alice, [event('user.created', alice.id)])
+        await store.close()
+        const reopened = db.openAnother()
+        expect(await reopened.migrate()).toEqual({ applied: [], alreadyApplied: ['0001_initial'] })
+        expect(await reopened.findUserById(alice.id)).toEqual(alice)
+        expect((await reopened.auditChainState()).headSeq).toBe(1)
+      })
+
+      if (target.name === 'PostgreSQL') {
+        it('run once when two instances migrate the same empty database at once', async () => {
+          const database = await createTempPostgresDatabase()
+          const a = createKyselyStore(
+            createPostgresKysely(database.url, { poolSize: 2 }),
+            'postgres',
+          )
+          const b = createKyselyStore(
+            createPostgresKysely(database.url, { poolSize: 2 }),
+            'postgres',
+          )
+          try {
+            const results = await Promise.all([a.migrate(), b.migrate()])
+            expect(results.flatMap((r) => r.applied)).toEqual(['0001_initial'])
+            expect(results.flatMap((r) => r.alreadyApplied)).toEqual(['0001_initial'])
+          } finally {
+            await a.close()
+            await b.close()
+            await database.drop()
+          }
+        })
+      }
+    })
+
+    describe('users', () => {
+      it('round-trips a user and finds it by id and by any-case username', async () => {
+        const alice = user({
+          username: 'Alice',
+          displayName: 'Alice A.',
+          roles: ['admin', 'user'],
+          lastLogin: at(5),
+        })
+        await store.insertUser(alice, [])
+        expect(await store.findUserById(alice.id)).toEqual(alice)
+        expect(await store.findUserByUsername('aLiCe')).toEqual(alice)
+        expect(await store.findUserById(randomUUID())).toBeUndefined()
+        expect(await store.countUsers()).toBe(1)
+      })
+
+      it('refuses a username or email taken in another case with CONFLICT naming the field', async () => {
+        await store.insertUser(user({ username: 'Alice', email: 'Alice@Example.com' }), [])
+        expect(
+          await conflictOf(store.insertUser(user({ username: 'alice', email: null }), [])),
+        ).toEqual({
+          field: 'username',
+        })
+        expect(
+          await conflictOf(
+            store.insertUser(user({ username: 'bob', email: 'alice@EXAMPLE.com' }), []),
+          ),
+        ).toEqual({ field: 'email' })
+        // Users without email do not collide with each other.
+        await store.insertUser(user({ username: 'carol', email: null }), [])
+        await store.insertUser(user({ username: 'dave', email: null }), [])
+        expect(await store.countUsers()).toBe(3)
+      })
+
+      it('a failed insert writes no audit event', async () => {
+        await store.insertUser(user({ username: 'alice' }), [event('user.created')])
+        await conflictOf(store.insertUser(user({ username: 'ALICE' }), [event('user.created')]))
+        expect((await store.auditChainState()).headSeq).toBe(1)
+      })
+
+      it('lists newest first with search, active and role filters, paging and total', async () => {
+        const rows = [
+          user({ username: 'alice', displayName: 'Alice Anderson', createdAt: at(1) }),
+          user({ username: 'bob', roles: ['admin'], createdAt: at(2) }),
+          user({ username: 'carol_x', email: 'carol@corp.test', createdAt: at(3), active: false }),
+          user({ username: 'caroline', roles: ['admin', 'user'], createdAt: at(4) }),
+          user({ username: 'dave', roles: ['administrator'], createdAt: at(5) }),
+        ]
+        for (const row of rows) await store.insertUser(row, [])
+        const names = async (q: Parameters<Store['listUsers']>[0]) => {
+          const page = await store.listUsers(q)
+          return { names: page.items.map((u) => u.username), total: page.total }
+        }
+        expect(await names({ limit: 2, offset: 0 })).toEqual({
+          names: ['dave', 'caroline'],
+          total: 5,
+        })
+        expect(await names({ limit: 2, offset: 4 })).toEqual({ names: ['alice'], total: 5 })
+        expect(await names({ search: 'CAROL', limit: 10, offset: 0 })).toEqual({
+          names: ['caroline', 'carol_x'],
+          total: 2,
+        })
+        // LIKE wildcards in the search are literal: `_` matches only an underscore.
+        expect(await names({ search: 'l_x', limit: 10, offset: 0 })).toEqual({
+          names: ['carol_x'],
+          total: 1,
+        })
+        expect(await names({ search: 'corp.TEST', limit: 10, offset: 0 })).toEqual({
+          names: ['carol_x'],
+          total: 1,
+        })
+        expect(await names({ search: 'anderson', limit: 10, offset: 0 })).toEqual({
+          names: ['alice'],
+          total: 1,
+        })
+        expect(await names({ active: false, limit: 10, offset: 0 })).toEqual({
+          names: ['carol_x'],
+          total: 1,
+        })
+        // `admin` matches the whole role, not `administrator`.
+        expect(await names({ role: 'admin', limit: 10, offset: 0 })).toEqual({
+          names: ['caroline', 'bob'],
+          total: 2,
+        })
+        expect(
+          await names({ role: 'admin', active: true, search: 'bo', limit: 1, offset: 0 }),
+        ).toEqual({ names: ['bob'], total: 1 })
+      })
+
+      it('updates fields, clears email with null, and returns undefined for a missing user', async () => {
+        const alice = user({ username: 'alice', displayName: 'A' })
+        await store.insertUser(alice, [])
+        const updated = await store.updateUser(
+          alice.id,
+          { email: null, displayName: 'Alice', roles: ['ops'], updatedAt: at(10) },
+          {},
+          [event('user.updated', alice.id)],
+        )
+        expect(updated).toEqual({
+          ...alice,
+          email: null,
+          displayName: 'Alice',
+          roles: ['ops'],
+          updatedAt: at(10),
+        })
+        expect(
+          await store.updateUser(randomUUID(), { updatedAt: at(10) }, {}, [event('user.updated')]),
+        ).toBeUndefined()
+        expect((await store.auditChainState()).headSeq).toBe(1)
+        await store.insertUser(user({ username: 'bob', email: 'bob@example.com' }), [])
+        expect(
+          await conflictOf(
+            store.updateUser(alice.id, { email: 'BOB@example.com', updatedAt: at(11) }, {}, []),
+          ),
+        ).toEqual({ field: 'email' })
+      })
+
+      it('deactivation with revokeSessionsAt revokes every live session in the same change', async () => {
+        const alice = user()
+        await store.insertUser(alice, [])
+        await store.recordLogin(session(alice.id), { lastLogin: at(1), updatedAt: at(1) }, [])
+        await store.recordLogin(session(alice.id), { lastLogin: at(2), updatedAt: at(2) }, [])
+        expect(await store.listSessions(alice.id, at(3))).toHaveLength(2)
+        await store.updateUser(
+          alice.id,
+          { active: false, updatedAt: at(3) },
+          { revokeSessionsAt: at(3) },
+          [],
+        )
+        expect(await store.listSessions(alice.id, at(4))).toEqual([])
+        expect((await store.findUserById(alice.id))?.active).toBe(false)
+      })
+
+      it('keeps an active admin: the last one cannot be demoted, deactivated or deleted', async () => {
+        const root = user({ username: 'root', roles: ['admin'] })
+        await store.insertUser(root, [])
+        const guard = { keepAnActiveAdmin: true }
+        await conflictOf(
+          store.updateUser(root.id, { roles: ['user'], updatedAt: at(1) }, guard, [
+            event('user.roles_changed'),
+          ]),
+        )
+        await conflictOf(store.updateUser(root.id, { active: false, updatedAt: at(1) }, guard, []))
+        await conflictOf(store.deleteUser(root.id, guard, [event('user.deleted')]))
+        // Rolled back: nothing changed, nothing audited.
+        expect(await store.findUserById(root.id)).toEqual(root)
+        expect((await store.auditChainState()).headSeq).toBe(0)
+
+        const second = user({ username: 'second', roles: ['admin'] })
+        await store.insertUser(second, [])
+        const demoted = await store.updateUser(root.id, { roles: [], updatedAt: at(2) }, guard, [])
+        expect(demoted?.roles).toEqual([])
+        await conflictOf(store.deleteUser(second.id, guard, []))
+      })
+
+      it('two concurrent demotions of the last two admins: exactly one succeeds', async () => {
+        const a = user({ username: 'admin_a', roles: ['admin'] })
+        const b = user({ username: 'admin_b', roles: ['admin'] })
+        await store.insertUser(a, [])
+        await store.insertUser(b, [])
+        const other = await db.sibling()
+        const results = await Promise.allSettled([
+          store.updateUser(
+            a.id,
+            { roles: ['user'], updatedAt: at(1) },
+            { keepAnActiveAdmin: true },
+            [],
+          ),
+          other.updateUser(
+            b.id,
+            { roles: ['user'], updatedAt: at(1) },
+            { keepAnActiveAdmin: true },
+            [],
+          ),
+        ])
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+        expect(await store.listUsers({ role: 'admin', limit: 10, offset: 0 })).toMatchObject({
+          total: 1,
+        })
+      })
+
+      it('deleting a user cascades to sessions and API keys; audit events stay', async () => {
+        const alice = user()
+        await store.insertUser(alice, [event('user.created', alice.id)])
+        const s = session(alice.id)
+        const k = apiKey(alice.id)
+        await store.recordLogin(s, { lastLogin: at(1), updatedAt: at(1) }, [])
+        await store.insertApiKey(k, [])
+        expect(await store.deleteUser(alice.id, {}, [event('user.deleted', alice.id)])).toBe(true)
+        expect(await store.findUserById(alice.id)).toBeUndefined()
+        expect(await store.findSession(s.id)).toBeUndefined()
+        expect(await store.findApiKeyById(k.id)).toBeUndefined()
+        expect(await store.findApiKeyByHash(k.keyHash)).toBeUndefined()
+        expect(await store.deleteUser(alice.id, {}, [])).toBe(false)
+        const events = await store.listAuditEvents({ userId: alice.id, limit: 10, offset: 0 })
+        expect(events.items.map((e) => e.type)).toEqual(['user.deleted', 'user.created'])
+      })
+
+      it('insertFirstUser has exactly one winner among concurrent callers', async () => {
+        const other = await db.sibling()
+        const results = await Promise.all([
+          store.insertFirstUser(user({ username: 'admin' }), [event('user.created')]),
+          other.insertFirstUser(user({ username: 'admin2' }), [event('user.created')]),
+        ])
+        expect(results.filter(Boolean)).toHaveLength(1)
+        expect(await store.countUsers()).toBe(1)
+        expect((await store.auditChainState()).headSeq).toBe(1)
+        expect(await store.insertFirstUser(user(), [])).toBe(false)
+      })
+
+      it('insertUsers skips taken usernames and emails, also within the batch, across chunks', async () => {
+        await store.insertUser(user({ username: 'Existing', email: 'taken@example.com' }), [])
+        const batch = Array.from({ length: 1200 }, (_, i) => user({ username: `bulk${i}` }))
+        batch.push(user({ username: 'EXISTING' }))
+        batch.push(user({ username: 'fresh', email: 'TAKEN@example.com' }))
+        batch.push(user({ username: 'Bulk7' }))
+        const result = await store.insertUsers(batch, [event('user.created')])
+        expect(result.inserted).toHaveLength(1200)
+        expect(result.skipped).toEqual(['EXISTING', 'fresh', 'Bulk7'])
+        expect(await store.countUsers()).toBe(1201)
+        const b5 = batch[5] as UserRecord
+        expect(await store.findUserByUsername('BULK5')).toEqual(b5)
+      })
+    })
+
+    describe('sessions', () => {
+      let alice: UserRecord
+      beforeEach(async () => {
+        alice = user()
+        await store.insertUser(alice, [])
+      })
+
+      it('recordLogin stamps last_login, may upgrade the hash and opens the session', async () => {
+        const s = session(alice.id)
+        await store.recordLogin(
+          s,
+          { lastLogin: at(1), passwordHash: '$argon2id$new', updatedAt: at(1) },
+          [event('user.login.succeeded', alice.id)],
+        )
+        expect(await store.findSession(s.id)).toEqual(s)
+        const after = await store.findUserById(alice.id)
+        expect(after?.lastLogin).toEqual(at(1))
+        expect(after?.passwordHash).toBe('$argon2id$new')
+        expect((await store.auditChainState()).headSeq).toBe(1)
+      })
+
+      it('rotateSession is a compare-and-swap: of two concurrent rotations exactly one wins', async () => {
+        const s = session(alice.id)
+        await store.recordLogin(s, { lastLogin: at(1), updatedAt: at(1) }, [])
+        const rotation = (n: number) => ({
+          refreshHash: `next-${n}`,
+          previousRefreshHash: s.refreshHash,
+          rotatedAt: at(10),
+          sealedRefreshToken: `sealed-${n}`,
+          generation: 1,
+          lastUsedAt: at(10),
+        })
+        const other = await db.sibling()
+        const results = await Promise.all([
+          store.rotateSession(s.id, s.refreshHash, rotation(1), [event('token.refreshed')]),
+          other.rotateSession(s.id, s.refreshHash, rotation(2), [event('token.refreshed')]),
+        ])
+        expect(results.filter(Boolean)).toHaveLength(1)
+        const winner = results[0] ? 1 : 2
+        expect(await store.findSession(s.id)).toEqual({
+          ...s,
+          refreshHash: `next-${winner}`,
+          previousRefreshHash: s.refreshHash,
+          rotatedAt: at(10),
+          sealedRefreshToken: `sealed-${winner}`,
+          generation: 1,
+          lastUsedAt: at(10),
+        })
+        expect((await store.auditChainState()).headSeq).toBe(1)
+        await store.touchSession(s.id, at(11))
+        expect((await store.findSession(s.id))?.lastUsedAt).toEqual(at(11))
+      })
+
+      it('rotateSession refuses expired and revoked sessions', async () => {
+        const s = session(alice.id, { expiresAt: at(5) })
+        await store.recordLogin(s, { updatedAt: at(0) }, [])
+        const rotation = {
+          refreshHash: 'n',
+          previousRefreshHash: s.refreshHash,
+          rotatedAt: at(6),
+          sealedRefreshToken: 'x',
+          generation: 1,
+          lastUsedAt: at(6),
+        }
+        expect(await store.rotateSession(s.id, s.refreshHash, rotation, [])).toBe(false)
+        const live = session(alice.id)
+        await store.recordLogin(live, { updatedAt: at(0) }, [])
+        expect(await store.revokeSession(live.id, at(1), [event('session.revoked')])).toBe(true)
+        expect(await store.revokeSession(live.id, at(2), [event('session.revoked')])).toBe(false)
+        expect(await store.rotateSession(live.id, live.refreshHash, rotation, [])).toBe(false)
+        expect((await store.auditChainState()).headSeq).toBe(1)
+      })
+
+      it('revokeUserSessions revokes only the live sessions of that user', async () => {
+        const bob = user()
+        await store.insertUser(bob, [])
+        await store.recordLogin(session(alice.id), { updatedAt: at(0) }, [])
+        await store.recordLogin(session(alice.id), { updatedAt: at(0) }, [])
+        await store.recordLogin(session(alice.id, { expiresAt: at(1) }), { updatedAt: at(0) }, [])
+        await store.recordLogin(session(bob.id), { updatedAt: at(0) }, [])
+        expect(await store.revokeUserSessions(alice.id, at(2), [event('user.logout')])).toBe(2)
+        expect(await store.listSessions(alice.id, at(3))).toEqual([])
+        expect(await store.listSessions(bob.id, at(3))).toHaveLength(1)
+      })
+
+      it('lists live sessions newest first', async () => {
+        const older = session(alice.id, { createdAt: at(1) })
+        const newer = session(alice.id, { createdAt: at(2) })
+        await store.recordLogin(older, { updatedAt: at(1) }, [])
+        await store.recordLogin(newer, { updatedAt: at(2) }, [])
+        expect((await store.listSessions(alice.id, at(3))).map((s) => s.id)).toEqual([
+          newer.id,
+          older.id,
+        ])
+      })
+
+      it('denies access tokens by jti until pruned after expiry', async () => {
+        await store.denyAccessToken('jti-1', at(100), [event('user.logout')])
+        await store.denyAccessToken('jti-1', at(100), [])
+        expect(await store.isAccessTokenDenied('jti-1')).toBe(true)
+        expect(await store.isAccessTokenDenied('jti-2')).toBe(false)
+        await store.recordLogin(session(alice.id, { expiresAt: at(50) }), { updatedAt: at(0) }, [])
+        expect(await store.pruneExpired(at(60))).toBe(1)
+        expect(await store.pruneExpired(at(200))).toBe(1)
+        expect(await store.isAccessTokenDenied('jti-1')).toBe(false)
+      })
+    })
+
+    describe('API keys', () => {
+      let alice: UserRecord
+      beforeEach(async () => {
+        alice = user({ roles: ['admin'] })
+        await store.insertUser(alice, [])
+      })
+
+      it('a name is unique per owner among keys that are not revoked', async () => {
+        const first = apiKey(alice.id, { name: 'pbx' })
+        await store.insertApiKey(first, [event('api_key.created', alice.id)])
+        expect(await conflictOf(store.insertApiKey(apiKey(alice.id, { name: 'pbx' }), []))).toEqual(
+          {
+            field: 'name',
+          },
+        )
+        const bob = user()
+        await store.insertUser(bob, [])
+        await store.insertApiKey(apiKey(bob.id, { name: 'pbx' }), [])
+        expect(await store.revokeApiKey(first.id, at(1), [event('api_key.revoked')])).toBe(true)
+        expect(await store.revokeApiKey(first.id, at(2), [event('api_key.revoked')])).toBe(false)
+        await store.insertApiKey(apiKey(alice.id, { name: 'pbx', createdAt: at(3) }), [])
+        expect((await store.listApiKeys(alice.id)).map((k) => k.name)).toEqual(['pbx'])
+        expect((await store.findApiKeyById(first.id))?.revokedAt).toEqual(at(1))
+        expect((await store.auditChainState()).headSeq).toBe(2)
+      })
+
+      it('finds a key by hash together with its owner, and lists newest first', async () => {
+        const older = apiKey(alice.id, { name: 'a', createdAt: at(1), expiresAt: at(999) })
+        const newer = apiKey(alice.id, { name: 'b', createdAt: at(2), permissions: ['*'] })
+        await store.insertApiKey(older, [])
+        await store.insertApiKey(newer, [])
+        expect(await store.findApiKeyByHash(older.keyHash)).toEqual({ key: older, owner: alice })
+        expect(await store.findApiKeyByHash('nope')).toBeUndefined()
+        expect(await store.listApiKeys(alice.id)).toEqual([newer, older])
+      })
+
+      it('touchApiKey writes only when last_used_at is unset or stale', async () => {
+        const k = apiKey(alice.id)
+        await store.insertApiKey(k, [])
+        await store.touchApiKey(k.id, at(100), at(40))
+        expect((await store.findApiKeyById(k.id))?.lastUsedAt).toEqual(at(100))
+        await store.touchApiKey(k.id, at(120), at(60))
+        expect((await store.findApiKeyById(k.id))?.lastUsedAt).toEqual(at(100))
+        await store.touchApiKey(k.id, at(200), at(140))
+        expect((await store.findApiKeyById(k.id))?.lastUsedAt).toEqual(at(200))
+      })
+
+      it('a key for a user that does not exist is NOT_FOUND', async () => {
+        const error = await store.insertApiKey(apiKey(randomUUID()), []).catch((e: unknown) => e)
+        expect(isUsersError(error, 'NOT_FOUND')).toBe(true)
+      })
+    })
+
+    describe('signing keys', () => {
+      it('bootstrap has a single winner among concurrent callers', async () => {
+        const other = await db.sibling()
+        const [a, b] = await Promise.all([
+          store.bootstrapSigningKeys([
+            signingKey('a-current'),
+            signingKey('a-next', { activatesAt: null }),
+          ]),
+          other.bootstrapSigningKeys([
+            signingKey('b-current'),
+            signingKey('b-next', { activatesAt: null }),
+          ]),
+        ])
+        expect(a).toEqual(b)
+        expect(a).toHaveLength(2)
+        expect(await store.listSigningKeys()).toEqual(a)
+        expect(await store.bootstrapSigningKeys([signingKey('late')])).toEqual(a)
+      })
+
+      it('rotation is a compare-and-swap: one of two concurrent rotations wins and writes', async () => {
+        await store.bootstrapSigningKeys([
+          signingKey('k1'),
+          signingKey('k2', { activatesAt: null, createdAt: at(1) }),
+        ])
+        const rotation = (newKid: string) => ({
+          nextKid: 'k2',
+          activatesAt: at(100),
+          retiringKid: 'k1',
+          retiredExpiresAt: at(1000),
+          newNext: signingKey(newKid, { activatesAt: null, createdAt: at(100) }),
+        })
+        const other = await db.sibling()
+        const results = await Promise.all([
+          store.rotateSigningKeys(rotation('k3a'), [event('signing_key.rotated')]),
+          other.rotateSigningKeys(rotation('k3b'), [event('signing_key.rotated')]),
+        ])
+        expect(results.filter(Boolean)).toHaveLength(1)
+        const keys = await store.listSigningKeys()
+        expect(keys).toHaveLength(3)
+        const byKid = new Map(keys.map((k) => [k.kid, k]))
+        expect(byKid.get('k1')?.expiresAt).toEqual(at(1000))
+        expect(byKid.get('k2')?.activatesAt).toEqual(at(100))
+        expect(keys.filter((k) => k.activatesAt === null)).toHaveLength(1)
+        expect((await store.auditChainState()).headSeq).toBe(1)
+        expect(await store.pruneSigningKeys(at(999))).toBe(0)
+        expect(await store.pruneSigningKeys(at(1000))).toBe(1)
+        expect((await store.listSigningKeys()).map((k) => k.kid)).not.toContain('k1')
+      })
+    })
+
+    describe('audit chain', () => {
+      it('chains every event to the previous one with computeAuditHash', async () => {
+        const alice = user()
+        await store.insertUser(alice, [
+          event('user.created', alice.id, {
+            actor: { type: 'user', id: alice.id },
+            ip: '198.51.100.7',
+            userAgent: 'curl',
+            requestId: 'req-1',
+            details: { z: 1, a: { when: new Date(T0), list: [1, 'two'] } },
+          }),
+        ])
+        await store.appendAudit([
+          event('user.login.failed', null, { at: at(1) }),
+          event('user.locked', null, { at: at(2) }),
+        ])
+        const rows = await store.readAuditChain(0, 100)
+        expect(rows.map((r) => r.seq)).toEqual([1, 2, 3])
+        let prev = GENESIS_HASH
+        for (const row of rows) {
+          expect(row.prevHash).toBe(prev)
+          expect(computeAuditHash(prev, row.seq, row)).toBe(row.hash)
+          prev = row.hash
+        }
+        expect(rows[0]?.details).toEqual({
+          z: 1,
+          a: { when: new Date(T0).toISOString(), list: [1, 'two'] },
+        })
+        expect(await store.auditChainState()).toEqual({
+          headSeq: 3,
+          headHash: prev,
+          anchorSeq: 0,
+          anchorHash: GENESIS_HASH,
+        })
+        expect((await store.readAuditChain(1, 1)).map((r) => r.seq)).toEqual([2])
+      })
+
+      it('concurrent writers still produce one unbroken chain', async () => {
+        const other = await db.sibling()
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 ? store : other).appendAudit([event('user.login.failed', null, { at: at(i) })]),
+          ),
+        )
+        const rows = await store.readAuditChain(0, 100)
+        expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+        for (let i = 1; i < rows.length; i++) expect(rows[i]?.prevHash).toBe(rows[i - 1]?.hash)
+      })
+
+      it('lists newest first with filters and total', async () => {
+        await store.appendAudit([
+          event('user.created', 'u1', { at: at(1) }),
+          event('user.updated', 'u1', { at: at(2) }),
+          event('user.created', 'u2', { at: at(3) }),
+        ])
+        const page = await store.listAuditEvents({ type: 'user.created', limit: 1, offset: 0 })
+        expect(page.total).toBe(2)
+        expect(page.items.map((e) => e.userId)).toEqual(['u2'])
+        const since = await store.listAuditEvents({
+          since: at(2),
+          until: at(2),
+          limit: 10,
+          offset: 0,
+        })
+        expect(since.items.map((e) => e.type)).toEqual(['user.updated'])
+        expect((await store.listAuditEvents({ userId: 'u1', limit: 10, offset: 0 })).total).toBe(2)
+      })
+
+      it('pruneAudit deletes old events and moves the anchor to the last one deleted', async () => {
+        await store.appendAudit([
+          event('user.created', null, { at: at(1) }),
+          event('user.updated', null, { at: at(2) }),
+          event('user.deleted', null, { at: at(3) }),
+        ])
+        const before = await store.readAuditChain(0, 10)
+        expect(await store.pruneAudit(at(3))).toBe(2)
+        expect(await store.pruneAudit(at(3))).toBe(0)
+        const state = await store.auditChainState()
+        expect(state.anchorSeq).toBe(2)
+        expect(state.anchorHash).toBe(before[1]?.hash)
+        expect(state.headSeq).toBe(3)
+        const rest = await store.readAuditChain(state.anchorSeq, 10)
+        expect(rest.map((r) => r.seq)).toEqual([3])
+        expect(rest[0]?.prevHash).toBe(state.anchorHash)
+        // New events keep chaining from the head.
+        await store.appendAudit([event('user.created', null, { at: at(4) })])
+        expect((await store.readAuditChain(3, 10))[0]?.prevHash).toBe(rest[0]?.hash)
+      })
+    })
+  })
+}
+
+describe('PostgreSQL connection failures', () => {
+  const stores: Store[] = []
+  afterAll(async () => {
+    for (const s of stores) await s.close().catch(() => undefined)
+  })
+
+  it('surface as UNAVAILABLE with a retry hint, and do not crash the process', async () => {
+    const store = createKyselyStore(
+      createPostgresKysely('postgres://postgres@127.0.0.1:1/none', { poolSize: 1 }),
+      'postgres',
+    )
+    stores.push(store)
+    const error = await store.ping().catch((e: unknown) => e)
+    expect(isUsersError(error, 'UNAVAILABLE')).toBe(true)
+    expect((error as UsersError).retryAfterSeconds).toBe(1)
+    const migrateError = await store.migrate().catch((e: unknown) => e)
+    expect(isUsersError(migrateError, 'UNAVAILABLE')).toBe(true)
+  })
+})
