@@ -1,0 +1,95 @@
+import { Hono } from 'hono'
+import type { Logger } from '../lib/logger.js'
+import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
+import type { UsersCore } from '../types.js'
+import type { AppEnv } from './context.js'
+import { accessLog, type HttpMetrics } from './middleware/access-log.js'
+import { authenticate } from './middleware/authenticate.js'
+import { bodyLimit } from './middleware/body-limit.js'
+import { noStoreByDefault } from './middleware/cache-control.js'
+import { clientIp } from './middleware/client-ip.js'
+import { cors } from './middleware/cors.js'
+import { errorHandler, notFoundHandler } from './middleware/error-handler.js'
+import { principalOrIpKey, rateLimit } from './middleware/rate-limit.js'
+import { requestId } from './middleware/request-id.js'
+import { securityHeaders } from './middleware/security-headers.js'
+import { registerAdminRoutes } from './routes/admin.js'
+import { registerApiKeyRoutes } from './routes/api-keys.js'
+import { registerAuthRoutes } from './routes/auth.js'
+import type { RouteDeps } from './routes/deps.js'
+import { registerDiscoveryRoutes } from './routes/discovery.js'
+import { registerHealthRoutes } from './routes/health.js'
+import { registerSessionRoutes } from './routes/sessions.js'
+import { registerUserRoutes } from './routes/users.js'
+
+export type { AppEnv } from './context.js'
+export type { HttpMetrics } from './middleware/access-log.js'
+
+/** Options of {@link createApp}. */
+export interface CreateAppOptions {
+  logger: Logger
+  /** Receives one observation per request. */
+  metrics?: HttpMetrics | undefined
+  /**
+   * Rate-limit state. Default: a memory backend from the core's config when
+   * `rate_limit.enabled`; pass one to share it (with the lockout, or between apps).
+   */
+  limiter?: LimiterBackend | undefined
+  /** `/ready` answers 503 while this returns false (the server flips it). Default: ready. */
+  isReady?: (() => boolean) | undefined
+}
+
+// Liveness and readiness probes must keep answering under any load (SPEC §2 rate_limit).
+const UNLIMITED_PATHS = new Set(['/health', '/ready'])
+
+/**
+ * Builds the users-core REST API (SPEC §6) over a core as a Hono app: call `app.fetch` from a
+ * server or `app.request()` in tests. Opens no port.
+ */
+export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppEnv> {
+  const { config } = core
+  const limiter =
+    options.limiter ??
+    (config.rate_limit.enabled ? createLimiterBackend(config, options.logger) : undefined)
+  const deps: RouteDeps = {
+    core,
+    config,
+    logger: options.logger,
+    limiter: config.rate_limit.enabled ? limiter : undefined,
+    isReady: options.isReady ?? (() => true),
+    startedAt: Date.now(),
+  }
+
+  const app = new Hono<AppEnv>()
+  app.use(requestId())
+  app.use(accessLog({ logger: options.logger, metrics: options.metrics }))
+  app.use(securityHeaders({ trustProxy: config.api.trust_proxy }))
+  app.use(cors({ origins: config.api.cors_allow_origins }))
+  app.use(noStoreByDefault())
+  app.use(clientIp({ trustProxy: config.api.trust_proxy }))
+  app.use(authenticate({ core }))
+  if (deps.limiter) {
+    app.use(
+      rateLimit({
+        limiter: deps.limiter.requests,
+        key: principalOrIpKey,
+        skip: (c) => UNLIMITED_PATHS.has(c.req.path),
+      }),
+    )
+  }
+  app.use(bodyLimit({ maxBytes: config.api.max_body_bytes }))
+
+  registerHealthRoutes(app, deps)
+  registerDiscoveryRoutes(app, deps)
+  registerAuthRoutes(app, deps)
+  registerUserRoutes(app, deps)
+  registerSessionRoutes(app, deps)
+  registerApiKeyRoutes(app, deps)
+  registerAdminRoutes(app, deps)
+  // TODO(metrics, docs): mount registerMetricsRoute (src/http/metrics.ts) and
+  // registerDocsRoutes (src/http/docs.ts) once the colleague's modules land.
+
+  app.onError(errorHandler({ logger: options.logger }))
+  app.notFound(notFoundHandler(() => app.routes))
+  return app
+}

@@ -1,0 +1,10 @@
+// The `users-core/http` entry: the REST app and the server that opens its port.
+
+export { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
+export { type AppEnv, type CreateAppOptions, createApp, type HttpMetrics } from './app.js'
+export {
+  installSignalHandlers,
+  type RunningServer,
+  type StartServerOptions,
+  startServer,
+} from './serve.js'

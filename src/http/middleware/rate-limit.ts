@@ -1,0 +1,36 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { UsersError } from '../../errors.js'
+import type { RequestLimiter } from '../../rate-limit/limiter.js'
+import type { AppEnv } from '../context.js'
+
+/** Options of {@link rateLimit}. */
+export interface RateLimitOptions {
+  limiter: RequestLimiter
+  /** The budget's key for this request (`user:<id>`, `ip:<addr>`). */
+  key: (c: Context<AppEnv>) => string
+  /** Requests that are never limited (`/health`, `/ready`). */
+  skip?: (c: Context<AppEnv>) => boolean
+}
+
+/** Takes one point per request; an empty budget answers 429 RATE_LIMITED with `Retry-After`. */
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (options.skip?.(c)) return next()
+    const decision = await options.limiter.consume(options.key(c))
+    if (!decision.allowed) {
+      throw new UsersError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds })
+    }
+    await next()
+  }
+}
+
+/** The key of the general budget: the authenticated user, else the client IP. */
+export function principalOrIpKey(c: Context<AppEnv>): string {
+  const principal = c.get('principal')
+  return principal ? `user:${principal.user.id}` : ipKey(c)
+}
+
+/** The key of per-IP budgets. */
+export function ipKey(c: Context<AppEnv>): string {
+  return `ip:${c.get('clientIp') ?? 'unknown'}`
+}

@@ -1,0 +1,99 @@
+// Request bodies and query strings, parsed at the edge (STYLE habit 4). Shapes and types only: the
+// domain rules (username syntax, password policy, role names) live in the core, which names them.
+import { z } from 'zod'
+
+const permission = z.enum(['read', 'write', 'delete', 'admin', '*'])
+const nullableText = z.string().nullable()
+const rfc3339 = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 timestamp' })
+
+/** `POST /auth/login`. */
+export const loginBody = z.strictObject({ username: z.string(), password: z.string() })
+
+/** `POST /auth/refresh`. */
+export const refreshBody = z.strictObject({ refresh_token: z.string() })
+
+/** `POST /auth/logout` (the body is optional). */
+export const logoutBody = z.strictObject({ all_sessions: z.boolean().optional() })
+
+/** `POST /auth/introspect` (RFC 7662 §2.1: `token`, optional `token_type_hint`). */
+export const introspectBody = z.strictObject({
+  token: z.string(),
+  token_type_hint: z.string().optional(),
+})
+
+/** `POST /users`. */
+export const createUserBody = z.strictObject({
+  username: z.string(),
+  password: z.string(),
+  email: nullableText.optional(),
+  display_name: nullableText.optional(),
+  roles: z.array(z.string()).optional(),
+})
+
+/** `PUT /users/:id`; `null` clears email / display_name. */
+export const updateUserBody = z.strictObject({
+  email: nullableText.optional(),
+  display_name: nullableText.optional(),
+  active: z.boolean().optional(),
+  roles: z.array(z.string()).optional(),
+})
+
+/** `POST /users/:id/password`. */
+export const passwordBody = z.strictObject({
+  old_password: z.string().optional(),
+  new_password: z.string(),
+})
+
+/** `POST /users/:id/roles`. */
+export const rolesBody = z.strictObject({ roles: z.array(z.string()) })
+
+/** `POST /users/:id/api-keys`. */
+export const createApiKeyBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  permissions: z
+    .array(permission)
+    .min(1)
+    .transform((ps) => [...new Set(ps)]),
+  expires_at: rfc3339
+    .transform((s) => new Date(s))
+    .refine((d) => d.getTime() > Date.now(), 'must be in the future')
+    .nullable()
+    .optional(),
+})
+
+const limit = z
+  .string()
+  .regex(/^\d+$/, 'expected an integer')
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(1000))
+const offset = z
+  .string()
+  .regex(/^\d+$/, 'expected an integer')
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true')
+
+/** `GET /users` query. */
+export const usersQuery = z.strictObject({
+  search: z.string().max(256).optional(),
+  active: bool.optional(),
+  role: z.string().max(64).optional(),
+  limit: limit.optional(),
+  offset: offset.optional(),
+})
+
+/** `GET /audit-events` query. */
+export const auditQuery = z.strictObject({
+  user_id: z.uuid().optional(),
+  type: z.string().max(64).optional(),
+  since: rfc3339.transform((s) => new Date(s)).optional(),
+  until: rfc3339.transform((s) => new Date(s)).optional(),
+  limit: limit.optional(),
+  offset: offset.optional(),
+})
+
+/** Default page size of list routes (SPEC §6.2). */
+export const DEFAULT_PAGE_SIZE = 50
+
+/** Ids in paths are UUIDs; anything else cannot name a resource. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

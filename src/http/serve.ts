@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { createAdaptorServer } from '@hono/node-server'
+import type { Config } from '../config.js'
+import type { Logger } from '../lib/logger.js'
+import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
+import type { UsersCore } from '../types.js'
+import { createApp } from './app.js'
+import type { HttpMetrics } from './middleware/access-log.js'
+
+/** SPEC §6.3: requests in flight get this long to finish on shutdown. */
+export const DRAIN_TIMEOUT_MS = 10_000
+const MAINTENANCE_INTERVAL_MS = 60_000
+const AUDIT_PRUNE_INTERVAL_MS = 86_400_000
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  core: UsersCore
+  config: Config
+  logger: Logger
+  /** Share one limiter store with the core's lockout; default: a new one from `config`. */
+  limiter?: LimiterBackend | undefined
+  metrics?: HttpMetrics | undefined
+}
+
+/** A listening users-core server. */
+export interface RunningServer {
+  /** The base URL actually listened on (the real port when `api_bind_address` says 0). */
+  url: string
+  port: number
+  /** Stops accepting, drains requests (up to 10 s), then closes the core. Idempotent. */
+  close(): Promise<void>
+}
+
+/** Splits `host:port` / `[v6]:port`. */
+function parseBindAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':')
+  return {
+    host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'),
+    port: Number(address.slice(at + 1)),
+  }
+}
+
+/**
+ * Serves the REST API on `api_bind_address` (HTTPS when `tls.cert_path` and `tls.key_path` are
+ * set), runs key rotation and audit pruning on timers, and resolves once listening.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { core, config, logger } = options
+  let ready = false
+  let draining = false
+  const limiter = options.limiter ?? createLimiterBackend(config, logger)
+  const app = createApp(core, {
+    logger,
+    limiter,
+    metrics: options.metrics,
+    isReady: () => ready && !draining,
+  })
+
+  const tls =
+    config.tls.cert_path && config.tls.key_path
+      ? { cert: readFileSync(config.tls.cert_path), key: readFileSync(config.tls.key_path) }
+      : undefined
+  const server = (
+    tls
+      ? createAdaptorServer({
+          fetch: app.fetch,
+          createServer: createHttpsServer,
+          serverOptions: tls,
+        })
+      : createAdaptorServer({ fetch: app.fetch })
+  ) as Server
+
+  // Count requests until their response is done, to know when draining is over.
+  let inFlight = 0
+  const drained: (() => void)[] = []
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight++
+    if (draining) res.setHeader('Connection', 'close')
+    res.once('close', () => {
+      inFlight--
+      if (inFlight === 0) for (const resolve of drained.splice(0)) resolve()
+    })
+  })
+
+  const { host, port } = parseBindAddress(config.api_bind_address)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  server.on('error', (err) => logger.error({ err }, 'server error'))
+  const bound = server.address() as AddressInfo
+  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
+  const url = `${tls ? 'https' : 'http'}://${shownHost}:${bound.port}`
+  ready = true
+  logger.info({ url }, 'users-core listening')
+
+  const stopMaintenance = startMaintenance(core, logger)
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      draining = true
+      stopMaintenance()
+      logger.info({ in_flight: inFlight }, 'shutting down: draining requests')
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const idle =
+        inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => drained.push(resolve))
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), DRAIN_TIMEOUT_MS)
+      })
+      if ((await Promise.race([idle, timeout])) === 'timeout') {
+        logger.warn({ in_flight: inFlight }, 'drain timeout: closing remaining connections')
+      }
+      server.closeAllConnections()
+      await Promise.race([stopped, timeout])
+      clearTimeout(timer)
+      await limiter.close().catch((err: unknown) => logger.error({ err }, 'closing limiter failed'))
+      await core.close()
+      logger.info('users-core stopped')
+    })()
+    return closing
+  }
+
+  return { url, port: bound.port, close }
+}
+
+/**
+ * Periodic upkeep, never fatal: a due signing-key rotation every minute, audit retention daily.
+ * The timers are unref'd so they never keep the process alive.
+ */
+function startMaintenance(core: UsersCore, logger: Logger): () => void {
+  let lastPrune = 0
+  let running = false
+  const tick = async () => {
+    if (running) return
+    running = true
+    try {
+      if (await core.keys.rotateIfDue()) logger.info('signing key rotated on schedule')
+    } catch (err) {
+      logger.error({ err }, 'scheduled key rotation failed')
+    }
+    if (Date.now() - lastPrune >= AUDIT_PRUNE_INTERVAL_MS) {
+      lastPrune = Date.now()
+      try {
+        const deleted = await core.audit.prune()
+        if (deleted > 0) logger.info({ deleted }, 'pruned audit events past retention')
+      } catch (err) {
+        logger.error({ err }, 'audit pruning failed')
+      }
+    }
+    running = false
+  }
+  const timer = setInterval(() => void tick(), MAINTENANCE_INTERVAL_MS)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+/**
+ * SPEC §6.3: SIGTERM/SIGINT stop accepting, drain, close the database and exit 0 (1 when closing
+ * fails). Returns a function that removes the handlers.
+ */
+export function installSignalHandlers(server: RunningServer, logger: Logger): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'signal received')
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
+  return () => {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+  }
+}
