@@ -118,6 +118,7 @@ describe('createPasswordHasher', () => {
     '$scrypt$ln=4,r=1$c2FsdA$AAAA',
     '$scrypt$ln=4,r=1,p=1$c$AAAA',
     '$scrypt$ln=31,r=8,p=1$c2FsdA$AAAA',
+    '$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY',
     '$pbkdf2-sha256$29000$c2FsdA$AAAA',
     '$1$abc$def',
   ])('gives false, without throwing or logging, for the malformed hash %j', async (stored) => {

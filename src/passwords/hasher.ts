@@ -50,9 +50,14 @@ type Scheme = 'argon2' | 'bcrypt' | 'scrypt'
 const ARGON2_PHC = /^\$argon2(?:id|i)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/
 const BCRYPT = /^\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
 const ARGON2ID_PARAMS = /^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$/
+const ARGON2_MEMORY = /\$m=(\d+),/
+// Imported hashes are data: one asking for more memory than this is refused, not attempted.
+const MAX_VERIFY_MEMORY_KIB = 1_048_576
 
-function schemeOf(stored: string): Scheme | undefined {
-  if (ARGON2_PHC.test(stored)) return 'argon2'
+function schemeOf(stored: string, maxMemoryKiB: number): Scheme | undefined {
+  if (ARGON2_PHC.test(stored)) {
+    return Number(ARGON2_MEMORY.exec(stored)?.[1]) <= maxMemoryKiB ? 'argon2' : undefined
+  }
   if (BCRYPT.test(stored)) return 'bcrypt'
   if (stored.startsWith('$scrypt$')) return 'scrypt'
   return undefined
@@ -72,13 +77,14 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     maxQueued: policy.max_queued_hashes,
     ...(options.onHash ? { onJob: options.onHash } : {}),
   })
+  const maxVerifyMemoryKiB = Math.max(MAX_VERIFY_MEMORY_KIB, policy.argon2_memory_cost)
   let dummyHash: Promise<string> | undefined
 
   const hash = (password: string) => pool.run(() => argon2Hash(password, argon2Options))
 
   const verify = async (stored: string, password: string): Promise<boolean> => {
     // Recognising the scheme first means a garbage hash costs nothing and never fills the pool.
-    switch (schemeOf(stored)) {
+    switch (schemeOf(stored, maxVerifyMemoryKiB)) {
       case 'argon2':
         return pool.run(() => argon2Verify(stored, password).catch(() => false))
       case 'bcrypt':
