@@ -61,6 +61,8 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
       policy: config.password,
       onHash: (e) => emit({ type: 'hash', ...e }),
     })
+    // The dummy hash for unknown users is made now, so the first unknown login costs no extra.
+    await hasher.verifyDummy('users-core warm-up')
     keyring = createKeyring({ store, jwt: config.jwt, clock, random, logger })
     await keyring.init()
     const deps: CoreDeps = {

@@ -27,6 +27,7 @@ describe('login (SPEC §3, §6.3)', () => {
   it('fails the same way for an unknown user, a wrong password and an inactive user', async () => {
     const bob = await core.createUser({ username: 'bob', password: GOOD_PASSWORD })
     await core.users.update(bob.id, { active: false })
+    events.length = 0
     const attempts = [
       core.authenticatePassword('nobody', GOOD_PASSWORD, { ip: '10.0.0.1' }),
       core.authenticatePassword('alice', 'Wrong-Password-1', { ip: '10.0.0.2' }),
