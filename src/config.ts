@@ -17,10 +17,7 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 const databaseUrl = z
   .string()
   .refine(
-    (v) =>
-      v === 'sqlite::memory:' ||
-      /^sqlite:\/\/.+/.test(v) ||
-      /^postgres(ql)?:\/\/.+/.test(v),
+    (v) => v === 'sqlite::memory:' || /^sqlite:\/\/.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
     'expected sqlite://PATH, sqlite::memory: or postgres://...',
   )
 
@@ -61,7 +58,12 @@ const apiSchema = z
   .object({
     cors_allow_origins: z.array(z.string().min(1)).default(['*']),
     trust_proxy: z.boolean().default(false),
-    max_body_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(65_536),
+    max_body_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(65_536),
     metrics_public: z.boolean().default(false),
     docs_enabled: z.boolean().default(true),
   })
@@ -73,7 +75,12 @@ const rateLimitSchema = z
     requests_per_minute: z.number().int().min(1).max(1_000_000).default(600),
     login_requests_per_minute: z.number().int().min(1).max(1_000_000).default(30),
     max_failed_logins: z.number().int().min(1).max(1000).default(5),
-    lockout_seconds: z.number().int().min(1).max(86_400 * 7).default(900),
+    lockout_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400 * 7)
+      .default(900),
     redis_url: z
       .string()
       .regex(/^rediss?:\/\/.+/, 'expected redis://...')
@@ -185,7 +192,10 @@ export function parseConfig(input: unknown = {}): Config {
   if (!result.success) {
     const problems = result.error.issues.flatMap((issue) => {
       if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((k) => ({ key: [...issue.path, k].join('.'), message: 'unknown key' }))
+        return issue.keys.map((k) => ({
+          key: [...issue.path, k].join('.'),
+          message: 'unknown key',
+        }))
       }
       return [{ key: issue.path.join('.') || '(root)', message: issue.message }]
     })

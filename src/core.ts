@@ -109,7 +109,12 @@ function assemble(
   }, HOUR_MS)
   pruneTimer.unref()
 
-  const toAuditEvent = ({ seq: _s, prevHash: _p, hash: _h, ...event }: AuditEvent & {
+  const toAuditEvent = ({
+    seq: _s,
+    prevHash: _p,
+    hash: _h,
+    ...event
+  }: AuditEvent & {
     seq: number
     prevHash: string
     hash: string
@@ -159,7 +164,9 @@ function assemble(
         return keyring.jwks()
       },
       rotateIfDue: () =>
-        keyring.rotateIfDue([deps.audit.build('signing_key.rotated', null, undefined, { reason: 'schedule' })]),
+        keyring.rotateIfDue([
+          deps.audit.build('signing_key.rotated', null, undefined, { reason: 'schedule' }),
+        ]),
       reload: () => keyring.reload(),
     },
     audit: {

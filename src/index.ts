@@ -1,8 +1,8 @@
 // The library's public entry (SPEC §9): named exports only; the list is pinned by a test.
 export type { Config, ConfigInput } from './config.js'
-export { parseConfig, loadConfig } from './config.js'
-export { type ErrorCode, ERROR_STATUS, isUsersError, UsersError } from './errors.js'
-export { init, type InitOptions } from './core.js'
+export { loadConfig, parseConfig } from './config.js'
+export { type InitOptions, init } from './core.js'
+export { ERROR_STATUS, type ErrorCode, isUsersError, UsersError } from './errors.js'
 export type {
   ApiKeyInfo,
   ApiKeyPermission,

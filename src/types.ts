@@ -202,7 +202,11 @@ export interface UsersCore {
   ): Promise<TokenResponse>
   refreshToken(refreshToken: string, ctx?: RequestContext): Promise<TokenResponse>
   /** Revokes the principal's session and access token, or every session of the user. */
-  logout(principal: Principal, options?: { allSessions?: boolean }, ctx?: RequestContext): Promise<void>
+  logout(
+    principal: Principal,
+    options?: { allSessions?: boolean },
+    ctx?: RequestContext,
+  ): Promise<void>
   /** Validates an access token as users-core itself does (SPEC §4.4); UNAUTHORIZED otherwise. */
   authenticateAccessToken(token: string): Promise<Principal>
   /** Validates an API key; UNAUTHORIZED when unknown, expired, revoked or its owner inactive. */
@@ -221,7 +225,12 @@ export interface UsersCore {
     setRoles(id: string, roles: string[], ctx?: RequestContext): Promise<User>
     delete(id: string, ctx?: RequestContext): Promise<void>
     /** Self-service change: checks `oldPassword` (INVALID_CREDENTIALS when wrong). */
-    changePassword(id: string, oldPassword: string, newPassword: string, ctx?: RequestContext): Promise<void>
+    changePassword(
+      id: string,
+      oldPassword: string,
+      newPassword: string,
+      ctx?: RequestContext,
+    ): Promise<void>
     /** Admin reset: no old password. */
     resetPassword(id: string, newPassword: string, ctx?: RequestContext): Promise<void>
     /**
@@ -241,7 +250,10 @@ export interface UsersCore {
   }
 
   readonly apiKeys: {
-    create(input: CreateApiKeyInput, ctx?: RequestContext): Promise<{ apiKey: ApiKeyInfo; key: string }>
+    create(
+      input: CreateApiKeyInput,
+      ctx?: RequestContext,
+    ): Promise<{ apiKey: ApiKeyInfo; key: string }>
     validate(key: string): Promise<ApiKeyInfo | undefined>
     get(id: string): Promise<ApiKeyInfo | undefined>
     list(userId: string): Promise<ApiKeyInfo[]>

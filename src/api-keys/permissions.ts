@@ -11,7 +11,10 @@ export const API_KEY_PERMISSIONS: readonly ApiKeyPermission[] = [
 ]
 
 /** True when `held` includes `needed`, `*` standing for every permission. */
-export function hasPermission(held: readonly ApiKeyPermission[], needed: ApiKeyPermission): boolean {
+export function hasPermission(
+  held: readonly ApiKeyPermission[],
+  needed: ApiKeyPermission,
+): boolean {
   return held.includes('*') || held.includes(needed)
 }
 
@@ -21,9 +24,9 @@ export function effectivePermissions(principal: Principal): ApiKeyPermission[] {
   const ceiling: ApiKeyPermission[] = isAdminUser
     ? ['read', 'write', 'delete', 'admin', '*']
     : ['read', 'write', 'delete']
-  return ceiling.filter((p) => p !== '*' && hasPermission(principal.permissions, p)).concat(
-    isAdminUser && hasPermission(principal.permissions, '*') ? ['*'] : [],
-  )
+  return ceiling
+    .filter((p) => p !== '*' && hasPermission(principal.permissions, p))
+    .concat(isAdminUser && hasPermission(principal.permissions, '*') ? ['*'] : [])
 }
 
 /** True when the principal has admin powers: an admin owner and, for keys, the admin permission. */
@@ -37,9 +40,7 @@ export function ungrantable(
   requested: readonly ApiKeyPermission[],
 ): ApiKeyPermission[] {
   const held = effectivePermissions(creator)
-  return requested.filter((p) =>
-    p === '*' ? !held.includes('*') : !hasPermission(held, p),
-  )
+  return requested.filter((p) => (p === '*' ? !held.includes('*') : !hasPermission(held, p)))
 }
 
 /** Roles of a key's owner as the key may use them: no `admin` without the admin permission. */

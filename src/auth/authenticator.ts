@@ -12,7 +12,8 @@ import { toUser } from '../users/user-mapper.js'
  */
 export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
   const { store, keyring, clock, config } = deps
-  const unauthorized = () => new UsersError('UNAUTHORIZED', { message: 'Invalid or expired token.' })
+  const unauthorized = () =>
+    new UsersError('UNAUTHORIZED', { message: 'Invalid or expired token.' })
 
   async function authenticateAccessToken(token: string): Promise<Principal> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw unauthorized()
@@ -48,7 +49,7 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
       }
     }
     const user = await store.findUserById(claims.sub)
-    if (!user || !user.active) throw unauthorized()
+    if (!user?.active) throw unauthorized()
     return {
       kind: 'access_token',
       user: toUser(user),

@@ -1,4 +1,4 @@
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible'
 import { UsersError } from '../errors.js'
 
 /** Options a limiter store is created with (rate-limiter-flexible's own names). */
@@ -24,7 +24,10 @@ export interface LoginLockout {
   /** Throws ACCOUNT_LOCKED while the pair is locked. */
   assertNotLocked(username: string, ip: string | null | undefined): Promise<void>
   /** Records a failure; returns true when this failure locked the pair. */
-  recordFailure(username: string, ip: string | null | undefined): Promise<{ locked: boolean; retryAfterSeconds: number }>
+  recordFailure(
+    username: string,
+    ip: string | null | undefined,
+  ): Promise<{ locked: boolean; retryAfterSeconds: number }>
   recordSuccess(username: string, ip: string | null | undefined): Promise<void>
 }
 

@@ -41,7 +41,9 @@ export function sealRefreshToken(
   const iv = random.bytes(12)
   const cipher = createCipheriv('aes-256-gcm', sealKey(previousToken, sessionId), iv)
   const body = Buffer.concat([cipher.update(newToken, 'utf8'), cipher.final()])
-  return ['v1', iv, cipher.getAuthTag(), body].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.')
+  return ['v1', iv, cipher.getAuthTag(), body]
+    .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+    .join('.')
 }
 
 /** Opens a sealed token with the previous token; undefined when it does not open. */

@@ -142,7 +142,7 @@ export function createSessionService(deps: CoreDeps) {
 
   async function activeUserOf(session: SessionRecord): Promise<UserRecord> {
     const user = await store.findUserById(session.userId)
-    if (!user || !user.active) throw invalidToken()
+    if (!user?.active) throw invalidToken()
     return user
   }
 
@@ -238,7 +238,11 @@ export function createSessionService(deps: CoreDeps) {
     }
     if (principal.jti && principal.expiresAt && !principal.sessionId) {
       // Tokens without a session (API-key tokens) are revoked through the jti deny-list.
-      await store.denyAccessToken(principal.jti, principal.expiresAt, options.allSessions ? [] : [event])
+      await store.denyAccessToken(
+        principal.jti,
+        principal.expiresAt,
+        options.allSessions ? [] : [event],
+      )
     }
   }
 

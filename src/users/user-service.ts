@@ -1,7 +1,11 @@
 import type { CoreDeps } from '../core-deps.js'
 import { UsersError } from '../errors.js'
 import { BASE62 } from '../lib/random.js'
-import { assertPasswordPolicy, checkPasswordPolicy, normalizePassword } from '../passwords/policy.js'
+import {
+  assertPasswordPolicy,
+  checkPasswordPolicy,
+  normalizePassword,
+} from '../passwords/policy.js'
 import type { AuditEventInput, UserRecord } from '../storage/records.js'
 import type { UserPatch } from '../storage/store.js'
 import type {
@@ -268,7 +272,10 @@ export function createUserService(deps: CoreDeps) {
     for (;;) {
       const candidate = random.string(Math.max(24, config.password.min_length), BASE62)
       const withSpecial = config.password.require_special ? `${candidate}-` : candidate
-      if (checkPasswordPolicy(withSpecial, config.password, config.bootstrap.admin_username).length === 0) {
+      if (
+        checkPasswordPolicy(withSpecial, config.password, config.bootstrap.admin_username)
+          .length === 0
+      ) {
         return withSpecial
       }
     }
@@ -301,20 +308,24 @@ export function createUserService(deps: CoreDeps) {
     },
     async delete(id: string, ctx?: RequestContext) {
       const current = await mustGet(id)
-      const deleted = await store.deleteUser(
-        id,
-        { keepAnActiveAdmin: isActiveAdmin(current) },
-        [deps.audit.build('user.deleted', id, ctx, { username: current.username })],
-      )
+      const deleted = await store.deleteUser(id, { keepAnActiveAdmin: isActiveAdmin(current) }, [
+        deps.audit.build('user.deleted', id, ctx, { username: current.username }),
+      ])
       if (!deleted) throw new UsersError('NOT_FOUND', { message: 'No such user.' })
     },
-    async changePassword(id: string, oldPassword: string, newPassword: string, ctx?: RequestContext) {
+    async changePassword(
+      id: string,
+      oldPassword: string,
+      newPassword: string,
+      ctx?: RequestContext,
+    ) {
       const user = await mustGet(id)
       if (typeof oldPassword !== 'string' || oldPassword.length > 4 * config.password.max_length) {
         throw new UsersError('INVALID_CREDENTIALS', { message: 'The old password is wrong.' })
       }
       const ok = await hasher.verify(user.passwordHash, normalizePassword(oldPassword))
-      if (!ok) throw new UsersError('INVALID_CREDENTIALS', { message: 'The old password is wrong.' })
+      if (!ok)
+        throw new UsersError('INVALID_CREDENTIALS', { message: 'The old password is wrong.' })
       await setPassword(user, newPassword, 'self', ctx)
     },
     async resetPassword(id: string, newPassword: string, ctx?: RequestContext) {

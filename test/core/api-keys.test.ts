@@ -14,7 +14,11 @@ describe('API keys (SPEC §5)', () => {
 
   it('shows the key once, stores only a hash, and validates it', async () => {
     const owner = await core.createUser({ username: 'pbx', password: GOOD_PASSWORD })
-    const { apiKey, key } = await core.apiKeys.create({ userId: owner.id, name: 'pbx-1', permissions: ['read'] })
+    const { apiKey, key } = await core.apiKeys.create({
+      userId: owner.id,
+      name: 'pbx-1',
+      permissions: ['read'],
+    })
     expect(key).toMatch(/^rvoip_ak_live_[0-9A-Za-z]{32,}$/)
     expect(apiKey.keyPrefix).toBe(key.slice('rvoip_ak_live_'.length, 'rvoip_ak_live_'.length + 8))
     expect(JSON.stringify(await core.apiKeys.list(owner.id))).not.toContain(key)
@@ -33,8 +37,16 @@ describe('API keys (SPEC §5)', () => {
       permissions: ['read'],
       expiresAt: new Date(clock.now().getTime() + 60_000),
     })
-    const revoked = await core.apiKeys.create({ userId: owner.id, name: 'gone', permissions: ['read'] })
-    const plain = await core.apiKeys.create({ userId: owner.id, name: 'plain', permissions: ['read'] })
+    const revoked = await core.apiKeys.create({
+      userId: owner.id,
+      name: 'gone',
+      permissions: ['read'],
+    })
+    const plain = await core.apiKeys.create({
+      userId: owner.id,
+      name: 'plain',
+      permissions: ['read'],
+    })
     await core.apiKeys.revoke(revoked.apiKey.id)
     expect(await core.apiKeys.validate(revoked.key)).toBeUndefined()
     clock.advance(61_000)
@@ -52,7 +64,9 @@ describe('API keys (SPEC §5)', () => {
     ).rejects.toMatchObject({ code: 'CONFLICT' })
     // Rotation by create-then-revoke frees the name once the old key is revoked.
     await core.apiKeys.revoke(first.apiKey.id)
-    await expect(core.apiKeys.create({ userId: owner.id, name: 'k', permissions: ['read'] })).resolves.toBeDefined()
+    await expect(
+      core.apiKeys.create({ userId: owner.id, name: 'k', permissions: ['read'] }),
+    ).resolves.toBeDefined()
   })
 
   it('grants nothing its creator lacks', async () => {
@@ -61,7 +75,10 @@ describe('API keys (SPEC §5)', () => {
     const me = await core.authenticateAccessToken(login.accessToken)
     for (const permissions of [['admin'], ['*']] as const) {
       await expect(
-        core.apiKeys.create({ userId: user.id, name: `x${permissions[0]}`, permissions: [...permissions] }, { actor: me }),
+        core.apiKeys.create(
+          { userId: user.id, name: `x${permissions[0]}`, permissions: [...permissions] },
+          { actor: me },
+        ),
       ).rejects.toMatchObject({ code: 'FORBIDDEN' })
     }
     const readOnly = await core.apiKeys.create(
@@ -70,12 +87,19 @@ describe('API keys (SPEC §5)', () => {
     )
     const asKey = await core.authenticateApiKey(readOnly.key)
     await expect(
-      core.apiKeys.create({ userId: user.id, name: 'rw', permissions: ['read', 'write'] }, { actor: asKey }),
+      core.apiKeys.create(
+        { userId: user.id, name: 'rw', permissions: ['read', 'write'] },
+        { actor: asKey },
+      ),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' })
   })
 
   it('exchanges a key for a short-lived access token cut to its permissions', async () => {
-    const admin = await core.createUser({ username: 'boss', password: GOOD_PASSWORD, roles: ['admin'] })
+    const admin = await core.createUser({
+      username: 'boss',
+      password: GOOD_PASSWORD,
+      roles: ['admin'],
+    })
     const ro = await core.apiKeys.create({ userId: admin.id, name: 'ro', permissions: ['read'] })
     const full = await core.apiKeys.create({ userId: admin.id, name: 'full', permissions: ['*'] })
     const cut = await core.apiKeys.exchange(ro.key)
@@ -90,7 +114,9 @@ describe('API keys (SPEC §5)', () => {
     expect(info).toMatchObject({ active: true, sid: null, roles: ['user'].filter(() => false) })
     // Revoking the key kills the tokens minted from it, as far as users-core is concerned.
     await core.apiKeys.revoke(ro.apiKey.id)
-    await expect(core.authenticateAccessToken(cut.accessToken)).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
+    await expect(core.authenticateAccessToken(cut.accessToken)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    })
   })
 
   it('introspects API keys', async () => {

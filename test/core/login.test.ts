@@ -7,10 +7,16 @@ describe('login (SPEC §3, §6.3)', () => {
   let events: CoreEvent[]
 
   beforeEach(async () => {
-    ;({ core } = await createTestCore({ rate_limit: { max_failed_logins: 3, lockout_seconds: 60 } }))
+    ;({ core } = await createTestCore({
+      rate_limit: { max_failed_logins: 3, lockout_seconds: 60 },
+    }))
     events = []
     core.subscribe((e) => events.push(e))
-    await core.createUser({ username: 'Alice', password: GOOD_PASSWORD, email: 'alice@example.com' })
+    await core.createUser({
+      username: 'Alice',
+      password: GOOD_PASSWORD,
+      email: 'alice@example.com',
+    })
   })
   afterEach(() => core.close())
 
@@ -35,7 +41,10 @@ describe('login (SPEC §3, §6.3)', () => {
     ]
     const errors = await Promise.all(attempts.map((p) => p.catch((e: Error) => e)))
     for (const e of errors) {
-      expect(e).toMatchObject({ code: 'INVALID_CREDENTIALS', message: 'Invalid username or password.' })
+      expect(e).toMatchObject({
+        code: 'INVALID_CREDENTIALS',
+        message: 'Invalid username or password.',
+      })
     }
     // The unknown user cost a real (dummy) verification too: three hash jobs for three attempts.
     expect(events.filter((e) => e.type === 'hash')).toHaveLength(3)
@@ -59,7 +68,9 @@ describe('login (SPEC §3, §6.3)', () => {
     })
     expect(events.filter((e) => e.type === 'hash').length).toBe(hashesBefore)
     // Another IP is not locked out by the attacker.
-    await expect(core.authenticatePassword('alice', GOOD_PASSWORD, { ip: '198.51.100.1' })).resolves.toBeDefined()
+    await expect(
+      core.authenticatePassword('alice', GOOD_PASSWORD, { ip: '198.51.100.1' }),
+    ).resolves.toBeDefined()
     const locked = await core.audit.list({ type: 'user.locked' })
     expect(locked.total).toBe(1)
   })
@@ -70,7 +81,12 @@ describe('login (SPEC §3, §6.3)', () => {
     for (let i = 0; i < 4; i++) {
       codes.push(await core.authenticatePassword('ghost', 'x', ctx).catch((e) => e.code))
     }
-    expect(codes).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'ACCOUNT_LOCKED'])
+    expect(codes).toEqual([
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'ACCOUNT_LOCKED',
+      'ACCOUNT_LOCKED',
+    ])
   })
 
   it('resets the failure count on success', async () => {

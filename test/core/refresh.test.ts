@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { ManualClock } from '../../src/lib/clock.js'
 import type { UsersCore } from '../../src/types.js'
 import { createTestCore, GOOD_PASSWORD } from '../helpers/create-test-core.js'
-import type { ManualClock } from '../../src/lib/clock.js'
 
 describe('refresh tokens (SPEC §4.3)', () => {
   let core: UsersCore
@@ -103,7 +103,9 @@ describe('revocation (SPEC §4.3–4.4)', () => {
     await expect(core.authenticateAccessToken(one.accessToken)).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
     })
-    await expect(core.refreshToken(one.refreshToken)).rejects.toMatchObject({ code: 'INVALID_TOKEN' })
+    await expect(core.refreshToken(one.refreshToken)).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    })
     expect(await core.sessions.list(user.id)).toHaveLength(2)
     await core.logout(await core.authenticateAccessToken(two.accessToken), { allSessions: true })
     await expect(core.authenticateAccessToken(three.accessToken)).rejects.toMatchObject({
@@ -134,7 +136,11 @@ describe('revocation (SPEC §4.3–4.4)', () => {
   })
 
   it('reads current roles from the database, not from the token', async () => {
-    const user = await core.createUser({ username: 'dave', password: GOOD_PASSWORD, roles: ['admin'] })
+    const user = await core.createUser({
+      username: 'dave',
+      password: GOOD_PASSWORD,
+      roles: ['admin'],
+    })
     await core.createUser({ username: 'root2', password: GOOD_PASSWORD, roles: ['admin'] })
     const login = await core.authenticatePassword('dave', GOOD_PASSWORD)
     await core.users.setRoles(user.id, ['user'])

@@ -12,7 +12,11 @@ describe('access tokens against core.jwks() (SPEC §4.1–4.2)', () => {
     it(`${algorithm}: claims are complete and verify with jose, before and after a rotation`, async () => {
       const { core, clock } = await createTestCore({ jwt: { algorithm } })
       try {
-        const u = await core.createUser({ username: 'alice', password: GOOD_PASSWORD, email: 'a@example.com' })
+        const u = await core.createUser({
+          username: 'alice',
+          password: GOOD_PASSWORD,
+          email: 'a@example.com',
+        })
         const before = await core.authenticatePassword('alice', GOOD_PASSWORD)
         const verify = async (token: string) =>
           jwtVerify(token, createLocalJWKSet(await core.jwks()), {
@@ -31,7 +35,8 @@ describe('access tokens against core.jwks() (SPEC §4.1–4.2)', () => {
           roles: ['user'],
           scope: 'openid profile email sip.register',
         })
-        for (const claim of ['exp', 'iat', 'nbf', 'jti', 'sid']) expect(payload).toHaveProperty(claim)
+        for (const claim of ['exp', 'iat', 'nbf', 'jti', 'sid'])
+          expect(payload).toHaveProperty(claim)
         await core.keys.rotate()
         clock.advance(301_000)
         const after = await core.authenticatePassword('alice', GOOD_PASSWORD)
@@ -97,7 +102,7 @@ describe('a file database across restarts', () => {
       await reopened.close()
 
       const db2 = new Database(path)
-      db2.prepare("UPDATE audit_events SET ip = NULL WHERE seq = 2").run()
+      db2.prepare('UPDATE audit_events SET ip = NULL WHERE seq = 2').run()
       db2.prepare('DELETE FROM audit_events WHERE seq = 3').run()
       db2.close()
       const { core: again } = await createTestCore({ database_url: `sqlite://${path}` })
