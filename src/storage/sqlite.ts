@@ -35,10 +35,11 @@ export function openSqliteDatabase(url: string, cwd?: string): BetterSqlite3.Dat
       cause,
     })
   }
+  // busy_timeout first: switching to WAL takes a lock another starting process may hold.
+  db.pragma('busy_timeout = 5000')
   if (path !== ':memory:') db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
-  db.pragma('busy_timeout = 5000')
   return db
 }
 

@@ -9,6 +9,8 @@ export const POSTGRES_ADMIN_URL =
 export interface TempPostgresDatabase {
   url: string
   drop(): Promise<void>
+  /** Kills every server connection to it, as a database restart or failover would. */
+  terminateConnections(): Promise<void>
 }
 
 async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -50,6 +52,13 @@ export async function createTempPostgresDatabase(): Promise<TempPostgresDatabase
   url.pathname = `/${name}`
   return {
     url: url.toString(),
+    terminateConnections: () =>
+      withAdminClient(async (client) => {
+        await client.query(
+          'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+          [name],
+        )
+      }),
     drop: () =>
       withAdminClient(async (client) => {
         await client.query(`drop database if exists ${name} with (force)`)

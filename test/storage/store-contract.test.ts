@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
+import type { Kysely } from 'kysely'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { computeAuditHash, GENESIS_HASH } from '../../src/audit/chain.js'
 import { isUsersError, type UsersError } from '../../src/errors.js'
@@ -15,9 +18,14 @@ import type {
   SigningKeyRecord,
   UserRecord,
 } from '../../src/storage/records.js'
+import type { Database } from '../../src/storage/schema.js'
 import { createSqliteKysely } from '../../src/storage/sqlite.js'
 import type { Store } from '../../src/storage/store.js'
-import { createTempPostgresDatabase, postgresUnavailableReason } from '../helpers/databases.js'
+import {
+  createTempPostgresDatabase,
+  postgresUnavailableReason,
+  type TempPostgresDatabase,
+} from '../helpers/databases.js'
 
 // One contract, every database (kysely's habit): each target opens a fresh, migrated store per
 // test; `sibling()` opens a second store on the same database, as a second process would.
@@ -30,11 +38,15 @@ interface Opened {
   cleanup(): Promise<void>
   /** Opens a new store on the same database (file and server databases only). */
   openAnother?: () => Store
+  /** Kills the server side of every connection (PostgreSQL only). */
+  terminateConnections?: () => Promise<void>
 }
 
 interface Target {
   name: string
   open(): Promise<Opened>
+  /** Releases what the target keeps across tests. */
+  dispose?(): Promise<void>
 }
 
 const T0 = Date.parse('2026-03-01T12:00:00Z')
@@ -85,27 +97,60 @@ function sqliteFile(): Target {
 }
 
 function postgres(): Target {
+  // One database per run, emptied between tests: creating and dropping a PostgreSQL database
+  // per test costs a checkpoint each time.
+  let shared: Promise<{ database: TempPostgresDatabase; admin: Kysely<Database> }> | undefined
+  const setUp = async () => {
+    const database = await createTempPostgresDatabase()
+    const admin = createPostgresKysely(database.url, { poolSize: 1 })
+    const migrated = createKyselyStore(
+      createPostgresKysely(database.url, { poolSize: 1 }),
+      'postgres',
+    )
+    await migrated.migrate()
+    await migrated.close()
+    return { database, admin }
+  }
   return {
     name: 'PostgreSQL',
     async open() {
-      const database = await createTempPostgresDatabase()
+      shared ??= setUp()
+      const { database, admin } = await shared
+      for (const table of [
+        'sessions',
+        'api_keys',
+        'users',
+        'signing_keys',
+        'denied_jtis',
+        'audit_events',
+      ] as const) {
+        await admin.deleteFrom(table).execute()
+      }
+      await admin
+        .updateTable('audit_chain')
+        .set({ head_seq: 0, head_hash: GENESIS_HASH, anchor_seq: 0, anchor_hash: GENESIS_HASH })
+        .execute()
       const stores: Store[] = []
       const openOne = () => {
         const s = createKyselyStore(createPostgresKysely(database.url, { poolSize: 4 }), 'postgres')
         stores.push(s)
         return s
       }
-      const store = openOne()
-      await store.migrate()
       return {
-        store,
+        store: openOne(),
         sibling: async () => openOne(),
         cleanup: async () => {
           for (const s of stores) await s.close().catch(() => undefined)
-          await database.drop()
         },
         openAnother: openOne,
+        terminateConnections: database.terminateConnections,
       }
+    },
+    async dispose() {
+      if (shared === undefined) return
+      const { database, admin } = await shared
+      await admin.destroy()
+      await database.drop()
     },
   }
 }
@@ -236,6 +281,9 @@ for (const { target, skip } of targets) {
     afterEach(async () => {
       await db.cleanup()
     })
+    afterAll(async () => {
+      await target.dispose?.()
+    })
 
     describe('migrations', () => {
       it('are recorded and idempotent', async () => {
@@ -277,6 +325,23 @@ for (const { target, skip } of targets) {
         })
       }
     })
+
+    if (target.name === 'PostgreSQL') {
+      it('survives the server dropping its connections (pool errors never crash)', async () => {
+        await Promise.all([store.ping(), store.countUsers(), store.listSigningKeys()])
+        await db.terminateConnections?.()
+        // Idle clients die and are evicted; the first call may still meet one, later calls
+        // open fresh connections.
+        const first = await store.ping().then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        if (first !== undefined) expect(isUsersError(first, 'UNAVAILABLE')).toBe(true)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        await store.ping()
+        expect(await store.countUsers()).toBe(0)
+      })
+    }
 
     describe('users', () => {
       it('round-trips a user and finds it by id and by any-case username', async () => {
@@ -804,6 +869,36 @@ for (const { target, skip } of targets) {
     })
   })
 }
+
+describe('SQLite file shared by several processes', () => {
+  it('migrates once, bootstraps keys once and creates one first user', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'users-core-procs-'))
+    try {
+      const url = `sqlite://${join(dir, 'users.db')}`
+      const script = join(import.meta.dirname, 'fixtures', 'start-instance.ts')
+      const startAt = String(Date.now() + 1000)
+      const outputs = await Promise.all(
+        ['a', 'b', 'c'].map((name) =>
+          promisify(execFile)(process.execPath, ['--import', 'tsx', script, url, startAt, name]),
+        ),
+      )
+      const results = outputs.map(
+        (o) =>
+          JSON.parse(o.stdout) as {
+            migration: { applied: string[]; alreadyApplied: string[] }
+            kids: string[]
+            firstUser: boolean
+          },
+      )
+      expect(results.flatMap((r) => r.migration.applied)).toEqual(['0001_initial'])
+      expect(results.filter((r) => r.firstUser)).toHaveLength(1)
+      expect(new Set(results.map((r) => JSON.stringify(r.kids))).size).toBe(1)
+      expect(results[0]?.kids).toHaveLength(1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
 
 describe('PostgreSQL connection failures', () => {
   const stores: Store[] = []
