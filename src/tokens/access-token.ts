@@ -1,7 +1,6 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose'
 import { UsersError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
-import type { SigningAlgorithm } from '../storage/records.js'
 import type { PublicJwk } from '../types.js'
 
 /** The claims of an access token, all present except `sid` for API-key tokens (SPEC §4.1). */
@@ -21,6 +20,8 @@ export interface AccessTokenClaims {
   scope: string
   /** The session id; absent for tokens obtained with an API key. */
   sid?: string
+  /** The API key a token was exchanged for (SPEC §5); absent for login tokens. */
+  api_key_id?: string
 }
 
 /** What {@link buildAccessTokenClaims} needs; `now` and `jti` come from the injected clock/random. */
@@ -31,6 +32,7 @@ export interface AccessTokenClaimsInput {
   roles: readonly string[]
   scope: string
   sessionId?: string | undefined
+  apiKeyId?: string | undefined
   jti: string
   now: Date
   ttlSeconds: number
@@ -53,17 +55,12 @@ export function buildAccessTokenClaims(input: AccessTokenClaimsInput): AccessTok
     scope: input.scope,
   }
   if (input.sessionId !== undefined) claims.sid = input.sessionId
+  if (input.apiKeyId !== undefined) claims.api_key_id = input.apiKeyId
   return claims
 }
 
-/** A verified access token: its typed claims and the key that signed it. */
-export interface VerifiedAccessToken {
-  claims: AccessTokenClaims
-  kid: string
-  algorithm: SigningAlgorithm
-  issuedAt: Date
-  expiresAt: Date
-}
+/** The typed claims of an access token whose signature, header and claims all checked out. */
+export type VerifiedAccessToken = AccessTokenClaims
 
 /**
  * Leeway on `exp`/`nbf`. Instances behind a load balancer have slightly different clocks; with
@@ -129,8 +126,7 @@ export function createAccessTokenVerifier(
 
   const verify = async (token: string): Promise<VerifiedAccessToken> => {
     const kid = peekKid(token)
-    const key = kid === undefined ? undefined : keysByKid.get(kid)
-    if (kid === undefined || !key) throw invalidAccessToken()
+    if (kid === undefined || !keysByKid.has(kid)) throw invalidAccessToken()
     let payload: Record<string, unknown>
     try {
       ;({ payload } = await jwtVerify(token, jwks, {
@@ -147,13 +143,7 @@ export function createAccessTokenVerifier(
     }
     const claims = readClaims(payload)
     if (!claims) throw invalidAccessToken()
-    return {
-      claims,
-      kid,
-      algorithm: key.alg,
-      issuedAt: new Date(claims.iat * 1000),
-      expiresAt: new Date(claims.exp * 1000),
-    }
+    return claims
   }
   return { kids: new Set(keysByKid.keys()), verify }
 }
@@ -176,7 +166,8 @@ function readClaims(p: Record<string, unknown>): AccessTokenClaims | undefined {
     !(p.email === null || isString(p.email)) ||
     !isStringArray(p.roles) ||
     !isString(p.scope) ||
-    !(p.sid === undefined || isString(p.sid))
+    !(p.sid === undefined || isString(p.sid)) ||
+    !(p.api_key_id === undefined || isString(p.api_key_id))
   ) {
     return undefined
   }
@@ -194,5 +185,6 @@ function readClaims(p: Record<string, unknown>): AccessTokenClaims | undefined {
     scope: p.scope,
   }
   if (p.sid !== undefined) claims.sid = p.sid
+  if (p.api_key_id !== undefined) claims.api_key_id = p.api_key_id
   return claims
 }

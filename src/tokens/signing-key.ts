@@ -64,12 +64,21 @@ export async function publicJwkOf(
   privateKey: KeyObject,
   algorithm: SigningAlgorithm,
 ): Promise<PublicJwk> {
-  const full = createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, unknown>
-  const kty = String(full.kty)
-  const members: Record<string, unknown> = { kty }
-  for (const name of PUBLIC_MEMBERS[kty] ?? []) members[name] = full[name]
+  const members = publicMembers(createPublicKey(privateKey).export({ format: 'jwk' }))
   const kid = await calculateJwkThumbprint(members, 'sha256')
-  return { ...members, kty, kid, use: 'sig', alg: algorithm }
+  return { ...members, kid, use: 'sig', alg: algorithm }
+}
+
+/** Only the public members of a JWK (`kty` and n/e, crv/x/y or crv/x); private ones are dropped. */
+export function publicMembers(
+  jwk: Record<string, unknown>,
+): { kty: string } & Record<string, unknown> {
+  const kty = String(jwk.kty)
+  const members: { kty: string } & Record<string, unknown> = { kty }
+  for (const name of PUBLIC_MEMBERS[kty] ?? []) {
+    if (typeof jwk[name] === 'string') members[name] = jwk[name]
+  }
+  return members
 }
 
 /**
