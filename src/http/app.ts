@@ -2,8 +2,11 @@ import { Hono } from 'hono'
 import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 import type { UsersCore } from '../types.js'
+import { authorizeAdmin } from './authz.js'
 import type { AppEnv } from './context.js'
-import { accessLog, type HttpMetrics } from './middleware/access-log.js'
+import { registerDocsRoutes } from './docs.js'
+import { createHttpMetrics, type HttpMetrics, registerMetricsRoute } from './metrics.js'
+import { accessLog } from './middleware/access-log.js'
 import { authenticate } from './middleware/authenticate.js'
 import { bodyLimit } from './middleware/body-limit.js'
 import { noStoreByDefault } from './middleware/cache-control.js'
@@ -19,16 +22,17 @@ import { registerAuthRoutes } from './routes/auth.js'
 import type { RouteDeps } from './routes/deps.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
+import { enforce, requirePrincipal } from './routes/input.js'
 import { registerSessionRoutes } from './routes/sessions.js'
 import { registerUserRoutes } from './routes/users.js'
 
 export type { AppEnv } from './context.js'
-export type { HttpMetrics } from './middleware/access-log.js'
+export type { HttpMetrics } from './metrics.js'
 
 /** Options of {@link createApp}. */
 export interface CreateAppOptions {
   logger: Logger
-  /** Receives one observation per request. */
+  /** Request and core metrics served at `/metrics`; default: a new registry over `core`. */
   metrics?: HttpMetrics | undefined
   /**
    * Rate-limit state. Default: a memory backend from the core's config when
@@ -60,9 +64,11 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
     startedAt: Date.now(),
   }
 
+  const metrics = options.metrics ?? createHttpMetrics(core)
+
   const app = new Hono<AppEnv>()
   app.use(requestId())
-  app.use(accessLog({ logger: options.logger, metrics: options.metrics }))
+  app.use(accessLog({ logger: options.logger, metrics }))
   app.use(securityHeaders({ trustProxy: config.api.trust_proxy }))
   app.use(cors({ origins: config.api.cors_allow_origins }))
   app.use(noStoreByDefault())
@@ -86,8 +92,14 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
   registerSessionRoutes(app, deps)
   registerApiKeyRoutes(app, deps)
   registerAdminRoutes(app, deps)
-  // TODO(metrics, docs): mount registerMetricsRoute (src/http/metrics.ts) and
-  // registerDocsRoutes (src/http/docs.ts) once the colleague's modules land.
+  registerMetricsRoute(app, {
+    metrics,
+    config,
+    authorize: async (c) => {
+      enforce(authorizeAdmin(requirePrincipal(c), c.req.method))
+    },
+  })
+  registerDocsRoutes(app, { config })
 
   app.onError(errorHandler({ logger: options.logger }))
   app.notFound(notFoundHandler(() => app.routes))

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 import type { UsersCore } from '../types.js'
 import { createApp } from './app.js'
-import type { HttpMetrics } from './middleware/access-log.js'
+import type { HttpMetrics } from './metrics.js'
 
 /** SPEC §6.3: requests in flight get this long to finish on shutdown. */
 export const DRAIN_TIMEOUT_MS = 10_000

@@ -52,7 +52,10 @@ export interface TestApp {
   /** Creates a non-admin user and logs them in. */
   createUser(username: string, roles?: string[]): Promise<{ user: User; token: string }>
   /** Creates an API key for `userId` (as the admin) and returns the key. */
-  createKey(userId: string, permissions: ('read' | 'write' | 'delete' | 'admin' | '*')[]): Promise<string>
+  createKey(
+    userId: string,
+    permissions: ('read' | 'write' | 'delete' | 'admin' | '*')[],
+  ): Promise<string>
   close(): Promise<void>
 }
 

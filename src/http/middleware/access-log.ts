@@ -3,8 +3,8 @@ import { matchedRoutes } from 'hono/route'
 import type { Logger } from '../../lib/logger.js'
 import type { AppEnv } from '../context.js'
 
-/** Receives one observation per request (implemented by the metrics module). */
-export interface HttpMetrics {
+/** Receives one observation per request (the metrics module's `HttpMetrics` is one). */
+export interface RequestObserver {
   /** `route` is the matched pattern (`/users/:id`), never the raw path, to bound cardinality. */
   observeRequest(route: string, method: string, status: number, seconds: number): void
 }
@@ -26,7 +26,7 @@ export function routePattern(c: Context): string {
  */
 export function accessLog(options: {
   logger: Logger
-  metrics?: HttpMetrics | undefined
+  metrics?: RequestObserver | undefined
 }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now()
