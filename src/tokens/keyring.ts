@@ -298,17 +298,22 @@ export function createKeyring(deps: KeyringDeps): Keyring {
     }
   }
 
+  /** Decides on the keys as loaded; callers reload first when freshness matters. */
+  async function rotateIfDueLoaded(audit?: AuditEventInput[]): Promise<boolean> {
+    if (fileMode || !isRotationDue(keys, clock.now(), jwt.key_rotation_days)) return false
+    return rotateLoaded(audit, 'scheduled')
+  }
+
   async function rotateIfDue(audit?: AuditEventInput[]): Promise<boolean> {
     if (fileMode || jwt.key_rotation_days <= 0) return false
     await reload()
-    if (!isRotationDue(keys, clock.now(), jwt.key_rotation_days)) return false
-    return rotateLoaded(audit, 'scheduled')
+    return rotateIfDueLoaded(audit)
   }
 
   async function tick(): Promise<void> {
     try {
-      if (autoRotate) await rotateIfDue()
-      else await reload()
+      await reload()
+      if (autoRotate) await rotateIfDueLoaded()
     } catch (error) {
       logger.warn({ err: error }, 'signing keys: background reload failed; keeping the loaded set')
     }
@@ -355,7 +360,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       }
       await applyRecords(records)
       await switchAlgorithmIfNeeded()
-      if (autoRotate) await rotateIfDue()
+      if (autoRotate) await rotateIfDueLoaded()
       if (reloadIntervalMs > 0) {
         timer = setInterval(() => void tick(), reloadIntervalMs)
         timer.unref()

@@ -502,3 +502,21 @@ describe('algorithm change', () => {
     expect(await store.listSigningKeys()).toHaveLength(count)
   })
 })
+
+describe('background reload', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('re-reads the store every interval until closed', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const clock = createManualClock(START)
+    const store = await openTestStore()
+    const keyring = await startKeyring(store, clock, {}, { reloadIntervalMs: 30_000 })
+    const list = vi.spyOn(store, 'listSigningKeys')
+    vi.advanceTimersByTime(30_000)
+    await vi.waitFor(() => expect(list).toHaveBeenCalledTimes(1))
+    keyring.close()
+    vi.advanceTimersByTime(120_000)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(list).toHaveBeenCalledTimes(1)
+  })
+})
