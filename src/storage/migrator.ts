@@ -35,7 +35,10 @@ export async function runMigrations(
     try {
       return await applyPending(conn, dialect, migrations, now, true)
     } finally {
-      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn)
+      // A broken connection already released the lock; don't mask the original error.
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`
+        .execute(conn)
+        .catch(() => undefined)
     }
   })
 }

@@ -97,7 +97,9 @@ export interface AuditChainState {
  * The storage port, shaped by the tasks of the domain (STYLE habit 2). Each method is atomic;
  * `audit` events passed to a method are written in the same transaction as its change, chained
  * to the previous event. Unique violations surface as `UsersError('CONFLICT')` with
- * `details: { field }`; an unreachable database as `UsersError('UNAVAILABLE')`.
+ * `details: { field }`; an unreachable database as `UsersError('UNAVAILABLE')`; a row that
+ * references a missing user (a session or key for a deleted user) as `UsersError('NOT_FOUND')`.
+ * Methods that report "nothing changed" (false/undefined) write none of their audit events.
  */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
@@ -110,7 +112,10 @@ export interface Store {
 
   // users
   insertUser(user: UserRecord, audit: AuditEventInput[]): Promise<void>
-  /** Inserts `user` only if there are no users at all (first-start admin). */
+  /**
+   * Inserts `user` only if there are no users at all (first-start admin); exactly one of several
+   * concurrent callers, in any process, gets true. Audit is written only by the winner.
+   */
   insertFirstUser(user: UserRecord, audit: AuditEventInput[]): Promise<boolean>
   /** Bulk insert for import and seeding; rows whose username or email is taken are skipped. */
   insertUsers(
@@ -150,9 +155,9 @@ export interface Store {
   ): Promise<boolean>
   /** Stamps last_used_at (a grace-period repeat) without rotating. */
   touchSession(id: string, at: Date): Promise<void>
-  /** True when this call revoked it (false: unknown or already revoked). */
+  /** True when this call revoked it (false: unknown or already revoked; no audit written). */
   revokeSession(id: string, at: Date, audit: AuditEventInput[]): Promise<boolean>
-  /** Revokes every live session of a user; returns how many. */
+  /** Revokes every live session of a user; returns how many (the audit is written even if 0). */
   revokeUserSessions(userId: string, at: Date, audit: AuditEventInput[]): Promise<number>
   /** Denies one access token by `jti` until it would have expired anyway. */
   denyAccessToken(jti: string, expiresAt: Date, audit: AuditEventInput[]): Promise<void>
