@@ -1,0 +1,57 @@
+import { afterEach, expect, test } from 'vitest'
+import { bearer, createTestApp, json, type TestApp } from './helpers.js'
+
+let t: TestApp | undefined
+afterEach(async () => {
+  await t?.close()
+  t = undefined
+})
+
+test('requests_per_minute: 429 RATE_LIMITED with Retry-After, per principal; /health and /ready exempt', async () => {
+  t = await createTestApp({ rate_limit: { requests_per_minute: 5 } })
+  // The login of createTestApp spent one point of this IP ("unknown" under app.request).
+  const statuses: number[] = []
+  for (let i = 0; i < 6; i++) {
+    statuses.push((await t.app.request('/users/me', { headers: bearer(t.adminToken) })).status)
+  }
+  expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200])
+  const res = await t.app.request('/users/me', { headers: bearer(t.adminToken) })
+  expect(res.status).toBe(429)
+  expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+  const body = (await res.json()) as { error: { code: string }; request_id: string }
+  expect(body.error.code).toBe('RATE_LIMITED')
+  expect(body.request_id).toBe(res.headers.get('x-request-id'))
+  for (let i = 0; i < 10; i++) {
+    expect((await t.app.request('/health')).status).toBe(200)
+    expect((await t.app.request('/ready')).status).toBe(200)
+  }
+  // Anonymous requests have their own (per-IP) budget.
+  expect((await t.app.request('/auth/jwks.json')).status).toBe(200)
+})
+
+test('login_requests_per_minute per client IP (X-Forwarded-For with trust_proxy)', async () => {
+  t = await createTestApp({
+    api: { trust_proxy: true },
+    rate_limit: { login_requests_per_minute: 2, max_failed_logins: 100 },
+  })
+  const login = (ip: string) =>
+    t?.app.request(
+      '/auth/login',
+      json(
+        'POST',
+        { username: 'nobody', password: 'x' },
+        { 'x-forwarded-for': `198.51.100.9, ${ip}` },
+      ),
+    )
+  expect((await login('203.0.113.1'))?.status).toBe(401)
+  expect((await login('203.0.113.1'))?.status).toBe(401)
+  const limited = await login('203.0.113.1')
+  expect(limited?.status).toBe(429)
+  expect(limited?.headers.get('retry-after')).not.toBe(null)
+  expect((await login('203.0.113.2'))?.status).toBe(401)
+})
+
+test('rate_limit.enabled = false turns limiting off', async () => {
+  t = await createTestApp({ rate_limit: { enabled: false, requests_per_minute: 1 } })
+  for (let i = 0; i < 5; i++) expect((await t.app.request('/auth/jwks.json')).status).toBe(200)
+})
