@@ -176,6 +176,7 @@ function assemble(
         if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_PAGE_MAX) {
           throw new UsersError('VALIDATION_ERROR', {
             message: `limit must be between 1 and ${AUDIT_PAGE_MAX}`,
+            details: { fields: [{ field: 'limit', message: `must be 1 to ${AUDIT_PAGE_MAX}` }] },
           })
         }
         const page = await store.listAuditEvents({

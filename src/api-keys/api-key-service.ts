@@ -110,7 +110,7 @@ export function createApiKeyService(deps: CoreDeps) {
     if (!name.success || !permissions.success || problems.length > 0) {
       throw new UsersError('VALIDATION_ERROR', {
         message: `invalid API key request: ${problems.map((p) => p.field).join(', ')}`,
-        details: problems,
+        details: { fields: problems },
       })
     }
     const owner = await store.findUserById(input.userId)

@@ -137,13 +137,13 @@ export function createUserService(deps: CoreDeps) {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
       throw new UsersError('VALIDATION_ERROR', {
         message: `limit must be between 1 and ${MAX_LIMIT}`,
-        details: [{ field: 'limit', message: `must be between 1 and ${MAX_LIMIT}` }],
+        details: { fields: [{ field: 'limit', message: `must be between 1 and ${MAX_LIMIT}` }] },
       })
     }
     if (!Number.isInteger(offset) || offset < 0) {
       throw new UsersError('VALIDATION_ERROR', {
         message: 'offset must be a non-negative integer',
-        details: [{ field: 'offset', message: 'must be a non-negative integer' }],
+        details: { fields: [{ field: 'offset', message: 'must be a non-negative integer' }] },
       })
     }
     const page = await store.listUsers({
@@ -301,7 +301,9 @@ export function createUserService(deps: CoreDeps) {
       if (!parsed.success) {
         throw new UsersError('VALIDATION_ERROR', {
           message: 'roles are invalid',
-          details: [{ field: 'roles', message: parsed.error.issues[0]?.message ?? 'invalid' }],
+          details: {
+            fields: [{ field: 'roles', message: parsed.error.issues[0]?.message ?? 'invalid' }],
+          },
         })
       }
       return update(id, { roles: parsed.data }, ctx)

@@ -24,7 +24,8 @@ function problemsOf(fn: () => unknown): FieldProblem[] | undefined {
   try {
     fn()
   } catch (error) {
-    if (isUsersError(error, 'VALIDATION_ERROR')) return error.details as FieldProblem[]
+    if (isUsersError(error, 'VALIDATION_ERROR'))
+      return (error.details as { fields: FieldProblem[] }).fields
     throw error
   }
   return undefined

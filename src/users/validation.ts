@@ -144,7 +144,7 @@ function fieldProblems(error: z.ZodError): FieldProblem[] {
 function invalid(problems: FieldProblem[]): UsersError {
   return new UsersError('VALIDATION_ERROR', {
     message: `Invalid ${problems.map((p) => p.field).join(', ')}.`,
-    details: problems,
+    details: { fields: problems },
   })
 }
 

@@ -66,7 +66,9 @@ describe('accounts (SPEC §3)', () => {
       })
       .catch((e) => e)
     expect(err.code).toBe('VALIDATION_ERROR')
-    const fields = (err.details as { field: string }[]).map((d) => d.field).sort()
+    const fields = (err.details as { fields: { field: string }[] }).fields
+      .map((d) => d.field)
+      .sort()
     expect(fields).toEqual(expect.arrayContaining(['display_name', 'email', 'username']))
   })
 

@@ -38,12 +38,7 @@ export function errorResponse(c: Context<AppEnv>, error: UsersError): Response {
       ? 'Bearer realm="users-core", error="invalid_token"'
       : 'Bearer realm="users-core"'
   }
-  // One wire shape for invalid fields: `{fields: [{field, message}]}`, even when a domain
-  // service reports a bare list.
-  const details =
-    error.code === 'VALIDATION_ERROR' && Array.isArray(error.details)
-      ? { fields: error.details }
-      : error.details
+  const details = error.details
   const body = {
     error: {
       code: error.code,
