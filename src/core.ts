@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './lib/logger.js'
 import { type Random, secureRandom } from './lib/random.js'
 import { createLoginLockout, type LimiterFactory } from './lockout/login-lockout.js'
 import { createPasswordHasher } from './passwords/hasher.js'
+import { createLimiterBackend, type LimiterBackend } from './rate-limit/backend.js'
 import { createSessionService } from './sessions/session-service.js'
 import { openStore } from './storage/open-store.js'
 import type { Store } from './storage/store.js'
@@ -55,6 +56,11 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
   }
 
   let keyring: ReturnType<typeof createKeyring> | undefined
+  // Without a limiter store from the embedding program, the core keeps its own (memory, or
+  // Redis when rate_limit.redis_url is set) for the login lockout.
+  const ownLimiters: LimiterBackend | undefined = options.limiters
+    ? undefined
+    : createLimiterBackend(config, logger)
   try {
     const migrations = await store.migrate()
     const hasher = createPasswordHasher({
@@ -73,7 +79,7 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
       lockout: createLoginLockout({
         maxFailures: config.rate_limit.max_failed_logins,
         lockoutSeconds: config.rate_limit.lockout_seconds,
-        ...(options.limiters ? { limiters: options.limiters } : {}),
+        limiters: options.limiters ?? (ownLimiters as LimiterBackend).createLimiter,
       }),
       audit: createAuditEventFactory(clock, random),
       clock,
@@ -81,9 +87,10 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
       logger,
       emit,
     }
-    return assemble(deps, migrations, listeners)
+    return assemble(deps, migrations, listeners, ownLimiters)
   } catch (error) {
     keyring?.close()
+    await ownLimiters?.close()
     await store.close().catch(() => undefined)
     throw error
   }
@@ -93,6 +100,7 @@ function assemble(
   deps: CoreDeps,
   migrations: UsersCore['migrations'],
   listeners: Set<(event: CoreEvent) => void>,
+  ownLimiters: LimiterBackend | undefined,
 ): UsersCore {
   const { store, keyring, clock, config, logger } = deps
   const users = createUserService(deps)
@@ -205,6 +213,7 @@ function assemble(
       clearInterval(pruneTimer)
       keyring.close()
       listeners.clear()
+      await ownLimiters?.close()
       await store.close()
     },
   }

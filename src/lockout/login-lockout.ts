@@ -64,7 +64,8 @@ export function createLoginLockout(options: {
       return { locked: false, retryAfterSeconds: 0 }
     },
     async recordSuccess(username, ip) {
-      await limiter.delete(keyOf(username, ip))
+      // A failed reset only leaves a stale count that expires by itself; the login stands.
+      await limiter.delete(keyOf(username, ip)).catch(() => undefined)
     },
   }
 }
