@@ -1,5 +1,12 @@
 import type { Context, Env, Hono } from 'hono'
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type Metric,
+  Registry,
+} from 'prom-client'
 import type { Config } from '../config.js'
 import type { CoreEvent, UsersCore } from '../types.js'
 
@@ -31,6 +38,19 @@ const TOKEN_KINDS = ['access', 'refresh'] as const
 const REFRESH_OUTCOMES = ['rotated', 'grace', 'rejected', 'reuse_detected'] as const
 const API_KEY_OUTCOMES = ['accepted', 'rejected'] as const
 
+let processRegistry: Registry | undefined
+
+// Node's default metrics describe the process, not an app, and collecting them starts an
+// event-loop monitor and a GC observer that cannot be stopped: one set per process, shared by
+// every app's registry, instead of one per app (the test suite builds hundreds of apps).
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
 /**
  * Creates the metrics of one app over `core`: HTTP request counters and durations, login,
  * token, refresh and API-key counters fed by `core.subscribe`, hash-pool, user-count and
@@ -39,7 +59,9 @@ const API_KEY_OUTCOMES = ['accepted', 'rejected'] as const
 export function createHttpMetrics(core: UsersCore): HttpMetrics {
   const registry = new Registry()
   const registers = [registry]
-  collectDefaultMetrics({ register: registry })
+  for (const metric of processMetrics().getMetricsAsArray()) {
+    registry.registerMetric(metric as unknown as Metric)
+  }
 
   const requests = new Counter({
     name: 'users_core_http_requests_total',

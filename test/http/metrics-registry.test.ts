@@ -46,6 +46,11 @@ describe('createHttpMetrics', () => {
       undefined,
     )
     expect(globalRegistry.getSingleMetric('users_core_http_requests_total')).toBeUndefined()
+    // Process metrics are collected once per process and shared, not restarted per app.
+    const cpu = a.registry.getSingleMetric('process_cpu_user_seconds_total')
+    expect(cpu).toBeDefined()
+    expect(b.registry.getSingleMetric('process_cpu_user_seconds_total')).toBe(cpu)
+    expect(await b.registry.metrics()).toMatch(/^nodejs_eventloop_lag_seconds \d/m)
     a.close()
     b.close()
   })
