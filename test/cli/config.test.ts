@@ -1,0 +1,96 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createSandbox, runCli, TEST_ENV } from './cli-harness.js'
+
+const box = createSandbox()
+afterAll(() => box.cleanup())
+
+describe('config check', () => {
+  it('names every bad key of a TOML file in one line and exits 1', async () => {
+    const file = join(box.dir, 'bad.toml')
+    writeFileSync(
+      file,
+      [
+        '[users_core]',
+        'databse_url = "sqlite://x.db"',
+        '[users_core.password]',
+        'min_length = -3',
+      ].join('\n'),
+    )
+    const r = await runCli(['config', 'check', '--config', file], { env: { ...TEST_ENV } })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1)
+    expect(r.stderr).toMatch(/^users-core: invalid configuration: /)
+    expect(r.stderr).toContain('databse_url')
+    expect(r.stderr).toContain('password.min_length')
+  })
+
+  it('accepts the defaults plus environment, and says where the config came from', async () => {
+    const r = await runCli(['config', 'check'], { env: { ...TEST_ENV }, cwd: box.dir })
+    expect(r).toMatchObject({ code: 0, stdout: 'config ok (source: defaults)\n', stderr: '' })
+  })
+
+  it('rejects an unknown USERS_CORE_ variable, which would otherwise silently do nothing', async () => {
+    const r = await runCli(['config', 'check'], {
+      env: { ...TEST_ENV, USERS_CORE_JWT_ISSEUR: 'https://x' },
+      cwd: box.dir,
+    })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'users-core: invalid configuration: USERS_CORE_JWT_ISSEUR: unknown environment variable\n',
+    )
+  })
+})
+
+describe('config print', () => {
+  it('shows the effective config with flags over env over file, secrets redacted', async () => {
+    const file = join(box.dir, 'secrets.toml')
+    writeFileSync(
+      file,
+      [
+        '[users_core]',
+        'database_url = "postgres://users:db-hunter2@db.internal:5432/users"',
+        'log_level = "debug"',
+        '[users_core.jwt]',
+        'key_encryption_secret = "jwt-secret-0123456789abcdef"',
+        'issuer = "https://from-file"',
+      ].join('\n'),
+    )
+    const env = {
+      ...TEST_ENV,
+      USERS_CORE_ADMIN_PASSWORD: 'Admin-Secret-77',
+      USERS_CORE_JWT_ISSUER: 'https://from-env',
+    }
+    const [toml, json] = await Promise.all([
+      runCli(['config', 'print', '--config', file], { env }),
+      runCli(
+        ['config', 'print', '--json', '--config', file, '--database-url', 'sqlite://flag.db'],
+        {
+          env,
+        },
+      ),
+    ])
+    expect(toml.code).toBe(0)
+    expect(toml.stderr).toBe('')
+    for (const secret of ['db-hunter2', 'jwt-secret-0123456789abcdef', 'Admin-Secret-77']) {
+      expect(toml.stdout).not.toContain(secret)
+      expect(json.stdout).not.toContain(secret)
+    }
+    expect(toml.stdout).toContain(
+      'database_url = "postgres://users:[redacted]@db.internal:5432/users"',
+    )
+    expect(toml.stdout).toContain('key_encryption_secret = "[redacted]"')
+    expect(toml.stdout).toContain('admin_password = "[redacted]"')
+    expect(toml.stdout).toContain('issuer = "https://from-env"')
+    expect(toml.stdout).toContain('log_level = "debug"')
+
+    expect(json.code).toBe(0)
+    const parsed = JSON.parse(json.stdout)
+    expect(parsed.database_url).toBe('sqlite://flag.db')
+    expect(parsed.jwt.key_encryption_secret).toBe('[redacted]')
+    expect(parsed.bootstrap.admin_password).toBe('[redacted]')
+    expect(parsed.password.argon2_memory_cost).toBe(1024)
+  })
+})
