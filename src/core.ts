@@ -140,6 +140,7 @@ function assemble(
     authenticateBearer: auth.authenticateBearer,
     introspect: auth.introspect,
     jwks: async () => keyring.jwks(),
+    jwksDocument: () => keyring.jwksDocument(),
     bootstrapAdmin: users.bootstrapAdmin,
     users: {
       get: users.get,

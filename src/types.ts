@@ -215,6 +215,8 @@ export interface UsersCore {
   authenticateBearer(credential: string): Promise<Principal>
   introspect(token: string): Promise<IntrospectionResult>
   jwks(): Promise<{ keys: PublicJwk[] }>
+  /** The JWKS serialised once per key-set change, with a strong ETag (for HTTP servers). */
+  jwksDocument(): { body: string; etag: string }
 
   readonly users: {
     get(id: string): Promise<User | undefined>

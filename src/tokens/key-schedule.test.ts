@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest'
 import {
   isPublished,
   isRotationDue,
-  JWKS_MAX_AGE_SECONDS,
   type KeyTimes,
   keyStatus,
   orderKeys,
+  PUBLISH_LEAD_SECONDS,
   planRotation,
   RETIRE_MARGIN_SECONDS,
   selectSigningKey,
@@ -61,9 +61,9 @@ describe('key schedule', () => {
     const plan = planRotation(keys, at(20_000), TTL)
     expect(plan).toEqual({
       nextKid: 'b',
-      activatesAt: at(10_000 + JWKS_MAX_AGE_SECONDS * 1000),
+      activatesAt: at(10_000 + PUBLISH_LEAD_SECONDS * 1000),
       retiringKid: 'a',
-      retiredExpiresAt: at(10_000 + (JWKS_MAX_AGE_SECONDS + TTL + RETIRE_MARGIN_SECONDS) * 1000),
+      retiredExpiresAt: at(10_000 + (PUBLISH_LEAD_SECONDS + TTL + RETIRE_MARGIN_SECONDS) * 1000),
     })
     expect(planRotation([key('a', 0, 0)], at(0), TTL)).toBeUndefined()
   })
@@ -94,7 +94,7 @@ describe('key schedule', () => {
             if (!signer) continue
             // published at least one max-age before signing (the bootstrap key excepted)
             if (signer.kid !== 'k0') {
-              expect(signer.createdAt.getTime() + JWKS_MAX_AGE_SECONDS * 1000).toBeLessThanOrEqual(
+              expect(signer.createdAt.getTime() + PUBLISH_LEAD_SECONDS * 1000).toBeLessThanOrEqual(
                 T0 + t,
               )
             }

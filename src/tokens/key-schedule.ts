@@ -3,8 +3,17 @@ import type { KeyRotation } from '../storage/store.js'
 
 // Pure life-cycle decisions over signing keys (STYLE habit 6); the keyring does the I/O.
 
-/** The JWKS `Cache-Control: max-age` (SPEC §4.2); a new key is published this long before it signs. */
+/** The JWKS `Cache-Control: max-age` (SPEC §4.2). */
 export const JWKS_MAX_AGE_SECONDS = 300
+
+/** How often every instance re-reads the key set from the database. */
+export const KEY_RELOAD_SECONDS = 10
+
+/**
+ * How long a new key is published before it signs: one JWKS max-age after the slowest instance
+ * can have picked it up, so no validator caching a JWKS meets a kid it has never seen.
+ */
+export const PUBLISH_LEAD_SECONDS = JWKS_MAX_AGE_SECONDS + KEY_RELOAD_SECONDS
 
 /**
  * Extra life of a retired key beyond the last token it signed: covers instances that still sign
@@ -112,7 +121,7 @@ export function planRotation(
   const retiring = latestScheduledKey(keys)
   const activatesAt = Math.max(
     now.getTime(),
-    next.createdAt.getTime() + JWKS_MAX_AGE_SECONDS * 1000,
+    next.createdAt.getTime() + PUBLISH_LEAD_SECONDS * 1000,
     retiring?.activatesAt ? retiring.activatesAt.getTime() + 1 : 0,
   )
   return {

@@ -19,6 +19,7 @@ import { isSealed, openPrivateKey, sealPrivateKey } from './key-encryption.js'
 import {
   isPublished,
   isRotationDue,
+  KEY_RELOAD_SECONDS,
   keyStatus,
   latestScheduledKey,
   orderKeys,
@@ -33,7 +34,7 @@ import {
 } from './signing-key.js'
 
 /** How often every instance re-reads the key set, so it sees another instance's rotation. */
-export const RELOAD_INTERVAL_MS = 30_000
+export const RELOAD_INTERVAL_MS = KEY_RELOAD_SECONDS * 1000
 
 /** An unknown `kid` triggers at most one reload per this interval: junk kids cannot hammer the DB. */
 export const UNKNOWN_KID_RELOAD_INTERVAL_MS = 5_000

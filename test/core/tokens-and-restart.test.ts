@@ -38,7 +38,7 @@ describe('access tokens against core.jwks() (SPEC §4.1–4.2)', () => {
         for (const claim of ['exp', 'iat', 'nbf', 'jti', 'sid'])
           expect(payload).toHaveProperty(claim)
         await core.keys.rotate()
-        clock.advance(301_000)
+        clock.advance(311_000)
         const after = await core.authenticatePassword('alice', GOOD_PASSWORD)
         expect(decodeProtectedHeader(after.accessToken).kid).not.toBe(protectedHeader.kid)
         await expect(verify(after.accessToken)).resolves.toBeDefined()

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/lib/logger.js'
 import { secureRandom } from '../../src/lib/random.js'
 import { openStore } from '../../src/storage/open-store.js'
 import type { Store } from '../../src/storage/store.js'
+import { PUBLISH_LEAD_SECONDS } from '../../src/tokens/key-schedule.js'
 import { createKeyring, type Keyring, type KeyringDeps } from '../../src/tokens/keyring.js'
 
 const START = new Date('2026-03-01T12:00:00Z')
@@ -157,12 +158,12 @@ describe('rotation', () => {
     await joseVerify(keyring, before, clock)
 
     expect(await keyring.rotate()).toBe(true)
-    // the next key was created at START: it may sign only once published for 300 s
+    // the next key was created at START: it may sign only once published for the lead time
     expect(keyring.currentKid()).toBe(oldKid)
     const newNext = kids(keyring).find((k) => k !== oldKid && k !== nextKid)
     expect(newNext).toBeDefined()
     expect(kids(keyring)).toEqual([oldKid, nextKid, newNext])
-    clock.advance(299_000)
+    clock.advance(PUBLISH_LEAD_SECONDS * 1000 - 1_000)
     expect(kidOf(issue(keyring))).toBe(oldKid)
     clock.advance(1_000)
     const after = issue(keyring)
@@ -314,7 +315,7 @@ describe('rotation', () => {
     // k2 was published just now: k1 keeps signing for 300 s
     expect(keyring.currentKid()).toBe(k1)
     const t1 = issue(keyring)
-    clock.advance(300_000)
+    clock.advance(PUBLISH_LEAD_SECONDS * 1000)
     expect(keyring.currentKid()).toBe(k2)
     await expect(keyring.verifyAccessToken(t1)).resolves.toBeDefined()
     expect(keyring.list().map((k) => k.status)).toEqual(['current', 'next', 'retired', 'retired'])
@@ -359,7 +360,7 @@ describe('several instances', () => {
     clock.advance(DAY)
     await a.rotate()
     await a.rotate() // a's newest key is one b has never seen
-    clock.advance(300_000)
+    clock.advance(PUBLISH_LEAD_SECONDS * 1000)
     const token = issue(a)
     expect(b.jwks().keys.map((k) => k.kid)).not.toContain(kidOf(token))
 
@@ -487,7 +488,7 @@ describe('algorithm change', () => {
     // the EdDSA key is published now and signs once it has been published for 300 s
     expect(decodeProtectedHeader(issue(ed)).alg).toBe('ES256')
     expect(ed.jwks().keys.map((k) => k.alg)).toContain('EdDSA')
-    clock.advance(300_000)
+    clock.advance(PUBLISH_LEAD_SECONDS * 1000)
     const edToken = issue(ed)
     expect(decodeProtectedHeader(edToken).alg).toBe('EdDSA')
     for (const token of [esToken, edToken]) {

@@ -16,7 +16,15 @@ function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
 /** JSON with a strong ETag of its bytes, answering 304 to a matching `If-None-Match`. */
 function cacheableJson(c: Context<AppEnv>, value: unknown): Response {
   const text = JSON.stringify(value)
-  const etag = `"${createHash('sha256').update(text).digest('base64url').slice(0, 32)}"`
+  return cacheableText(
+    c,
+    text,
+    `"${createHash('sha256').update(text).digest('base64url').slice(0, 32)}"`,
+  )
+}
+
+/** Serialised JSON and its ETag, answering 304 to a matching `If-None-Match`. */
+function cacheableText(c: Context<AppEnv>, text: string, etag: string): Response {
   const headers = { 'Cache-Control': JWKS_CACHE_CONTROL, ETag: etag }
   if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
   return c.body(text, 200, { ...headers, 'Content-Type': 'application/json' })
@@ -24,7 +32,11 @@ function cacheableJson(c: Context<AppEnv>, value: unknown): Response {
 
 /** JWKS (both paths) and the OpenID discovery document. */
 export function registerDiscoveryRoutes(app: App, { core, config }: RouteDeps): void {
-  const jwks = async (c: Context<AppEnv>) => cacheableJson(c, await core.jwks())
+  // Serialised once per key-set change by the keyring, not per request.
+  const jwks = (c: Context<AppEnv>) => {
+    const { body, etag } = core.jwksDocument()
+    return cacheableText(c, body, etag)
+  }
   app.get('/auth/jwks.json', jwks)
   app.get('/.well-known/jwks.json', jwks)
 
