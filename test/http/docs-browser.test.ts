@@ -1,12 +1,8 @@
 import { existsSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
 import { chromium } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config.js'
 import { init } from '../../src/core.js'
-import { createApp } from '../../src/http/app.js'
-import { registerDocsRoutes } from '../../src/http/docs.js'
 import { startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'
 
@@ -27,7 +23,7 @@ const LAUNCH_ARGS = [
 ]
 const TITLE = 'renders /docs in headless Chromium from this server only, with no CSP violation'
 
-/** The real server on a free port; docs mounted here only while createApp does not yet. */
+/** The real server on a free port. */
 async function start(): Promise<{ url: string; close: () => Promise<void> }> {
   const logger = createLogger('silent')
   const config = parseConfig({
@@ -38,22 +34,8 @@ async function start(): Promise<{ url: string; close: () => Promise<void> }> {
     jwt: { algorithm: 'ES256' },
   })
   const core = await init(config, { logger })
-  const probe = createApp(core, { logger, limiter: undefined })
-  if (probe.routes.some((r) => r.path === '/docs')) {
-    const server = await startServer({ core, config, logger })
-    return { url: server.url, close: () => server.close() }
-  }
-  registerDocsRoutes(probe, { config })
-  const server = createAdaptorServer({ fetch: probe.fetch })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-      await core.close()
-    },
-  }
+  const server = await startServer({ core, config, logger })
+  return { url: server.url, close: () => server.close() }
 }
 
 describe('/docs in a browser', () => {

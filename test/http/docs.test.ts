@@ -19,7 +19,7 @@ import { assertResponseMatches } from '../helpers/openapi-validator.js'
 const PUBLIC_URL = 'https://users.example.test'
 const cores: UsersCore[] = []
 
-/** The real app; the docs routes are mounted here only if createApp does not mount them yet. */
+/** The real app, which mounts the docs routes itself. */
 async function docsApp(overrides: ConfigInput = {}) {
   const core = await init(
     {
@@ -33,11 +33,7 @@ async function docsApp(overrides: ConfigInput = {}) {
     { logger: createLogger('silent') },
   )
   cores.push(core)
-  const app = createApp(core, { logger: createLogger('silent') })
-  if (!app.routes.some((r) => r.path === '/docs' || r.path === '/openapi.json')) {
-    registerDocsRoutes(app, { config: core.config })
-  }
-  return app
+  return createApp(core, { logger: createLogger('silent') })
 }
 
 afterAll(async () => {

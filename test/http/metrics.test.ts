@@ -1,16 +1,8 @@
-import type { Context } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ConfigInput } from '../../src/config.js'
 import { init } from '../../src/core.js'
 import { createApp } from '../../src/http/app.js'
-import { authorizeAdmin } from '../../src/http/authz.js'
-import type { AppEnv } from '../../src/http/context.js'
-import {
-  createHttpMetrics,
-  type HttpMetrics,
-  registerMetricsRoute,
-} from '../../src/http/metrics.js'
-import { enforce, requirePrincipal } from '../../src/http/routes/input.js'
+import { createHttpMetrics, type HttpMetrics } from '../../src/http/metrics.js'
 import { createLogger } from '../../src/lib/logger.js'
 import type { UsersCore } from '../../src/types.js'
 import { assertResponseMatches } from '../helpers/openapi-validator.js'
@@ -19,12 +11,7 @@ const ADMIN_PASSWORD = 'Tr0ub4dor-Zephyr-9'
 const USER_PASSWORD = 'Quartz-Meadow-71'
 const open: Array<{ core: UsersCore; metrics: HttpMetrics }> = []
 
-/** The admin check the app is expected to pass to registerMetricsRoute. */
-async function requireAdmin(c: Context<AppEnv>): Promise<void> {
-  enforce(authorizeAdmin(requirePrincipal(c), c.req.method))
-}
-
-/** The real app over a real core with an admin and a user; /metrics mounted here if createApp does not yet. */
+/** The real app (which mounts /metrics) over a real core with an admin and a user. */
 async function metricsApp(overrides: ConfigInput = {}) {
   const logger = createLogger('silent')
   const core = await init(
@@ -40,9 +27,6 @@ async function metricsApp(overrides: ConfigInput = {}) {
   const metrics = createHttpMetrics(core)
   open.push({ core, metrics })
   const app = createApp(core, { logger, metrics })
-  if (!app.routes.some((r) => r.path === '/metrics')) {
-    registerMetricsRoute(app, { metrics, config: core.config, authorize: requireAdmin })
-  }
   await core.createUser({ username: 'admin', password: ADMIN_PASSWORD, roles: ['admin'] })
   await core.createUser({ username: 'alice', password: USER_PASSWORD })
   const post = (path: string, body: unknown) =>
