@@ -37,10 +37,19 @@ export function registerHealthRoutes(app: App, deps: RouteDeps): void {
     )
   })
 
-  app.get('/ready', (c) => {
+  app.get('/ready', async (c) => {
     if (!isReady()) {
       throw new UsersError('UNAVAILABLE', {
         message: 'Not ready: starting or shutting down.',
+        retryAfterSeconds: 5,
+      })
+    }
+    // An instance whose database is unreachable cannot serve: the load balancer should skip it.
+    try {
+      await core.checkHealth()
+    } catch {
+      throw new UsersError('UNAVAILABLE', {
+        message: 'Not ready: the database is unreachable.',
         retryAfterSeconds: 5,
       })
     }
