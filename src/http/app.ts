@@ -41,6 +41,8 @@ export interface CreateAppOptions {
   limiter?: LimiterBackend | undefined
   /** `/ready` answers 503 while this returns false (the server flips it). Default: ready. */
   isReady?: (() => boolean) | undefined
+  /** Overrides `public_url` (the server passes the real URL when it bound port 0). */
+  publicUrl?: string | undefined
 }
 
 // Liveness and readiness probes must keep answering under any load (SPEC §2 rate_limit).
@@ -51,7 +53,7 @@ const UNLIMITED_PATHS = new Set(['/health', '/ready'])
  * server or `app.request()` in tests. Opens no port.
  */
 export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppEnv> {
-  const { config } = core
+  const config = options.publicUrl ? { ...core.config, public_url: options.publicUrl } : core.config
   const limiter =
     options.limiter ??
     (config.rate_limit.enabled ? createLimiterBackend(config, options.logger) : undefined)
@@ -65,6 +67,7 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
   }
 
   const metrics = options.metrics ?? createHttpMetrics(core)
+  if (deps.limiter) metrics.trackLimiterStore(deps.limiter.state)
 
   const app = new Hono<AppEnv>()
   app.use(requestId())

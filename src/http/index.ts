@@ -1,5 +1,7 @@
 // The `users-core/http` entry: the REST app and the server that opens its port.
 
+export { createLogger, type Logger } from '../lib/logger.js'
+
 export { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 export { type AppEnv, type CreateAppOptions, createApp, type HttpMetrics } from './app.js'
 export {

@@ -8,6 +8,7 @@ import {
   Registry,
 } from 'prom-client'
 import type { Config } from '../config.js'
+import type { LimiterStoreState } from '../rate-limit/backend.js'
 import type { CoreEvent, UsersCore } from '../types.js'
 
 /** Prometheus metrics of one app: request counters plus what the core reports. */
@@ -16,6 +17,8 @@ export interface HttpMetrics {
   observeRequest(route: string, method: string, status: number, seconds: number): void
   /** This app's own registry (never prom-client's global one: apps in one process must not collide). */
   readonly registry: Registry
+  /** Publishes whether the shared rate-limit store (Redis) is reachable, read at scrape time. */
+  trackLimiterStore(state: () => LimiterStoreState): void
   /** Stops listening to the core. */
   close(): void
 }
@@ -198,6 +201,16 @@ export function createHttpMetrics(core: UsersCore): HttpMetrics {
 
   return {
     registry,
+    trackLimiterStore(state) {
+      new Gauge({
+        name: 'users_core_rate_limit_store_up',
+        help: '1 while rate limits and lockouts are shared through Redis (or kept in memory by design); 0 while Redis is unreachable and each instance falls back to its own.',
+        registers,
+        collect() {
+          this.set(state() === 'redis-unavailable' ? 0 : 1)
+        },
+      })
+    },
     observeRequest(route, method, status, seconds) {
       requests.inc({ method, route, status: String(status) })
       duration.observe({ method, route }, seconds)

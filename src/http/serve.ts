@@ -52,12 +52,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let ready = false
   let draining = false
   const limiter = options.limiter ?? createLimiterBackend(config, logger)
-  const app = createApp(core, {
-    logger,
-    limiter,
-    metrics: options.metrics,
-    isReady: () => ready && !draining,
-  })
+  // The app is built once the port is known: with port 0 and no explicit public_url, links and
+  // the discovery document must name the port actually bound, not ":0".
+  let app: ReturnType<typeof createApp> | undefined
+  const fetch = (request: Request, env: unknown) =>
+    (app as ReturnType<typeof createApp>).fetch(request, env as never)
 
   const tls =
     config.tls.cert_path && config.tls.key_path
@@ -66,11 +65,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const server = (
     tls
       ? createAdaptorServer({
-          fetch: app.fetch,
+          fetch,
           createServer: createHttpsServer,
           serverOptions: tls,
         })
-      : createAdaptorServer({ fetch: app.fetch })
+      : createAdaptorServer({ fetch })
   ) as Server
 
   // Count requests until their response is done, to know when draining is over.
@@ -97,6 +96,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const bound = server.address() as AddressInfo
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${bound.port}`
+  const publicUrlDefaulted = config.public_url === `http://${config.api_bind_address}`
+  app = createApp(core, {
+    logger,
+    limiter,
+    metrics: options.metrics,
+    isReady: () => ready && !draining,
+    ...(publicUrlDefaulted && port === 0 ? { publicUrl: url } : {}),
+  })
   ready = true
   logger.info({ url }, 'users-core listening')
 
