@@ -5,7 +5,7 @@ import bcrypt from 'bcryptjs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { init } from '../../src/core.js'
 import { createLogger } from '../../src/lib/logger.js'
-import { createSandbox, GOOD_PASSWORD, runCli } from './cli-harness.js'
+import { createSandbox, runCli } from './cli-harness.js'
 
 const box = createSandbox()
 const cli = (args: string[]) => runCli(args, { env: box.env, cwd: box.dir })
