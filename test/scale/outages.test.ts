@@ -63,6 +63,8 @@ describe.skipIf(unavailable !== undefined)(
 
     const get = (path: string, headers: Record<string, string> = {}) =>
       fetch(`${server.url}${path}`, { headers })
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are read ad hoc in assertions
+    const json = async (res: Response): Promise<any> => res.json()
     const login = () =>
       fetch(`${server.url}/auth/login`, {
         method: 'POST',
@@ -71,12 +73,14 @@ describe.skipIf(unavailable !== undefined)(
       })
 
     it('names the port it really bound in links when started on port 0', async () => {
-      const discovery = await (await get('/.well-known/openid-configuration')).json()
+      const discovery = (await (await get('/.well-known/openid-configuration')).json()) as {
+        jwks_uri: string
+      }
       expect(discovery.jwks_uri).toBe(`${server.url}/.well-known/jwks.json`)
     })
 
     it('answers 503 UNAVAILABLE with Retry-After while PostgreSQL is down, and recovers by itself', async () => {
-      const token = (await (await login()).json()).access_token as string
+      const token = (await json(await login())).access_token as string
       expect((await get('/ready')).status).toBe(200)
       await pgProxy.cut()
       try {
@@ -84,11 +88,11 @@ describe.skipIf(unavailable !== undefined)(
         expect(ready.status).toBe(503)
         const health = await get('/health')
         expect(health.status).toBe(503)
-        expect((await health.json()).status).toBe('unhealthy')
+        expect((await json(health)).status).toBe('unhealthy')
         const me = await get('/users/me', { authorization: `Bearer ${token}` })
         expect(me.status).toBe(503)
         expect(me.headers.get('retry-after')).toMatch(/^\d+$/)
-        expect((await me.json()).error.code).toBe('UNAVAILABLE')
+        expect((await json(me)).error.code).toBe('UNAVAILABLE')
         // Keys are served from memory: validators keep working during the outage.
         expect((await get('/auth/jwks.json')).status).toBe(200)
       } finally {
