@@ -6,7 +6,7 @@ import { createSandbox, runCli, TEST_ENV } from './cli-harness.js'
 const box = createSandbox()
 afterAll(() => box.cleanup())
 
-describe('config check', () => {
+describe('config check', { timeout: 120_000 }, () => {
   it('names every bad key of a TOML file in one line and exits 1', async () => {
     const file = join(box.dir, 'bad.toml')
     writeFileSync(
@@ -44,7 +44,7 @@ describe('config check', () => {
   })
 })
 
-describe('config print', () => {
+describe('config print', { timeout: 120_000 }, () => {
   it('shows the effective config with flags over env over file, secrets redacted', async () => {
     const file = join(box.dir, 'secrets.toml')
     writeFileSync(

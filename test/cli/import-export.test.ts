@@ -18,7 +18,7 @@ async function exportedUsers(file: string): Promise<Map<string, { password_hash:
   return new Map(lines.map((l) => JSON.parse(l)).map((u) => [u.username, u]))
 }
 
-describe('import and export', () => {
+describe('import and export', { timeout: 120_000 }, () => {
   it('imports bcrypt and argon2id users, counts bad and duplicate lines, and upgrades at login', async () => {
     const bcryptHash = bcrypt.hashSync('Bcrypt-Pass-42', 4)
     // Other Argon2id parameters than configured, so the upgrade at login is visible.

@@ -56,7 +56,7 @@ async function login(url: string, username: string, password: string) {
   return { status: res.status, body: (await res.json()) as { access_token?: string } }
 }
 
-describe('serve', () => {
+describe('serve', { timeout: 120_000 }, () => {
   it('prints a generated admin password once on a fresh database, keeps it across a restart, exits 0 on SIGTERM', async () => {
     const first = await serve(box.env)
     const match = /created admin 'admin' with password: (\S+) \(shown once; change it\)/.exec(
