@@ -66,9 +66,13 @@ describe('health and readiness', () => {
     expect(Date.parse(body.timestamp as string)).not.toBeNaN()
   })
 
-  test('/health 503 unhealthy when the database check throws; /ready follows isReady', async () => {
-    const down: UsersCore = { ...t.core, checkHealth: () => Promise.reject(new Error('db down')) }
-    let ready = false
+  test('/health and /ready 503 when the database check throws; /ready follows isReady', async () => {
+    let dbUp = false
+    const down: UsersCore = {
+      ...t.core,
+      checkHealth: () => (dbUp ? Promise.resolve() : Promise.reject(new Error('db down'))),
+    }
+    let ready = true
     const app = createApp(down, { logger: createLogger('silent'), isReady: () => ready })
     const res = await app.request('/health')
     expect(res.status).toBe(503)
@@ -77,8 +81,10 @@ describe('health and readiness', () => {
     expect(notReady.status).toBe(503)
     expect(notReady.headers.get('retry-after')).not.toBe(null)
     expect(((await notReady.json()) as { error: { code: string } }).error.code).toBe('UNAVAILABLE')
-    ready = true
+    dbUp = true
     expect((await app.request('/ready')).status).toBe(200)
+    ready = false
+    expect((await app.request('/ready')).status).toBe(503)
   })
 })
 

@@ -36,13 +36,16 @@ test('startServer: configured only by USERS_CORE_* env, real HTTP, graceful clos
   await real.bootstrapAdmin()
   let coreClosed = false
   let releaseHealth: (() => void) | undefined
+  let holdHealth = false
   const core: UsersCore = {
     ...real,
     // Lets the test hold a request in flight while the server closes.
     checkHealth: async () => {
-      await new Promise<void>((resolve) => {
-        releaseHealth = resolve
-      })
+      if (holdHealth) {
+        await new Promise<void>((resolve) => {
+          releaseHealth = resolve
+        })
+      }
       await real.checkHealth()
     },
     close: async () => {
@@ -76,6 +79,7 @@ test('startServer: configured only by USERS_CORE_* env, real HTTP, graceful clos
   expect((await fetch(`${server.url}/ready`)).status).toBe(200)
 
   // A request in flight finishes; close waits for it, then closes the core.
+  holdHealth = true
   const inFlight = fetch(`${server.url}/health`)
   await new Promise((r) => setTimeout(r, 50))
   const closing = server.close()
