@@ -36,6 +36,27 @@ export function createUserService(deps: CoreDeps) {
     return user
   }
 
+  /** A new account row; roles default to `["user"]` (SPEC §3). */
+  function newUserRecord(
+    fields: Pick<CreateUserInput, 'username' | 'email' | 'displayName' | 'roles'>,
+    passwordHash: string,
+    options: { active?: boolean; createdAt?: Date } = {},
+  ): UserRecord {
+    const now = clock.now()
+    return {
+      id: random.uuid(),
+      username: fields.username,
+      email: fields.email ?? null,
+      displayName: fields.displayName ?? null,
+      roles: fields.roles ?? ['user'],
+      active: options.active ?? true,
+      passwordHash,
+      createdAt: options.createdAt ?? now,
+      updatedAt: now,
+      lastLogin: null,
+    }
+  }
+
   function isActiveAdmin(user: UserRecord): boolean {
     return user.active && user.roles.includes('admin')
   }
@@ -50,20 +71,7 @@ export function createUserService(deps: CoreDeps) {
         details: { field: 'username' },
       })
     }
-    const passwordHash = await hasher.hash(normalizePassword(input.password))
-    const now = clock.now()
-    const record: UserRecord = {
-      id: random.uuid(),
-      username: valid.username,
-      email: valid.email ?? null,
-      displayName: valid.displayName ?? null,
-      roles: valid.roles ?? ['user'],
-      active: true,
-      passwordHash,
-      createdAt: now,
-      updatedAt: now,
-      lastLogin: null,
-    }
+    const record = newUserRecord(valid, await hasher.hash(normalizePassword(input.password)))
     await store.insertUser(record, [
       deps.audit.build('user.created', record.id, ctx, {
         username: record.username,
@@ -180,18 +188,10 @@ export function createUserService(deps: CoreDeps) {
     if (await store.findUserByUsername(valid.username)) {
       return { status: 'skipped', reason: 'username exists' }
     }
-    const record: UserRecord = {
-      id: random.uuid(),
-      username: valid.username,
-      email: valid.email ?? null,
-      displayName: valid.displayName ?? null,
-      roles: valid.roles ?? ['user'],
+    const record = newUserRecord(valid, row.password_hash, {
       active: row.active ?? true,
-      passwordHash: row.password_hash,
       createdAt,
-      updatedAt: clock.now(),
-      lastLogin: null,
-    }
+    })
     try {
       await store.insertUser(record, [
         deps.audit.build('user.created', record.id, ctx, {
@@ -245,19 +245,10 @@ export function createUserService(deps: CoreDeps) {
         'bootstrap.admin_password does not meet the password policy; change it after first login',
       )
     }
-    const now = clock.now()
-    const record: UserRecord = {
-      id: random.uuid(),
-      username,
-      email: null,
-      displayName: null,
-      roles: ['admin'],
-      active: true,
-      passwordHash: await hasher.hash(normalizePassword(password)),
-      createdAt: now,
-      updatedAt: now,
-      lastLogin: null,
-    }
+    const record = newUserRecord(
+      { username, roles: ['admin'] },
+      await hasher.hash(normalizePassword(password)),
+    )
     const created = await store.insertFirstUser(record, [
       deps.audit.build('user.created', record.id, undefined, { username, source: 'bootstrap' }),
     ])
