@@ -1,0 +1,143 @@
+// Scenario 6 (issue 6): 1,000,000 users seeded through the Store's bulk path with one
+// pre-computed Argon2id hash; login p50 at 1M ÷ at 1k, GET /users?search= and a deep page, and
+// database bytes per user.
+import { type LoadResult, runLoad } from './lib/load.js'
+import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
+import {
+  BENCH_PASSWORD,
+  benchConfig,
+  startUsersCore,
+  USER_PAD,
+  USER_PREFIX,
+} from './lib/users-core.js'
+
+const SMALL = 1000
+const LARGE = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000)
+const LOGIN_SECONDS = 8
+const QUERY_SECONDS = 5
+
+interface Measured {
+  login: LoadResult
+  search: LoadResult
+  firstPage: LoadResult
+  deepPage: LoadResult
+  seedMs: number
+  dbBytes: number
+}
+
+async function measure(users: number): Promise<Measured> {
+  const server = await startUsersCore({ config: benchConfig(), users })
+  try {
+    const { url, adminApiKey } = server.info
+    // One connection: the p50 is the request's own cost, not a queue behind other logins.
+    const login = await runLoad({
+      url,
+      method: 'POST',
+      path: '/auth/login',
+      mode: {
+        kind: 'login',
+        prefix: USER_PREFIX,
+        count: users,
+        pad: USER_PAD,
+        password: BENCH_PASSWORD,
+      },
+      connections: 1,
+      durationSeconds: LOGIN_SECONDS,
+      warmupSeconds: 1,
+    })
+    const get = (path: string) =>
+      runLoad({
+        url,
+        method: 'GET',
+        path,
+        headers: { 'x-api-key': adminApiKey },
+        mode: { kind: 'fixed' },
+        connections: 1,
+        durationSeconds: QUERY_SECONDS,
+        warmupSeconds: 1,
+        timeoutSeconds: 30,
+      })
+    // A substring that matches one user in the middle of the table (search is a substring match).
+    const needle = String(Math.ceil(users / 2)).padStart(USER_PAD, '0')
+    const search = await get(`/users?search=${needle}`)
+    const firstPage = await get('/users?limit=50')
+    const deepOffset = Math.floor(users * 0.9)
+    const deepPage = await get(`/users?offset=${deepOffset}&limit=50`)
+    return {
+      login,
+      search,
+      firstPage,
+      deepPage,
+      seedMs: server.info.seedMs,
+      dbBytes: server.info.dbBytes,
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+const p50 = (r: LoadResult) => r.latencyMs.p50
+const line = (r: LoadResult) =>
+  `p50 ${fmt(r.latencyMs.p50, 1)} ms, p99 ${fmt(r.latencyMs.p99, 1)} ms (${fmt(r.total)} requests${
+    Object.keys(r.statusCounts).some((c) => c !== '200')
+      ? `; statuses ${JSON.stringify(r.statusCounts)}`
+      : ''
+  })`
+
+export async function run(): Promise<ScenarioResult> {
+  const small = await measure(SMALL)
+  const large = await measure(LARGE)
+  return {
+    id: 'scale',
+    title: `Scale: ${fmt(LARGE)} users vs ${fmt(SMALL)}`,
+    figures: [
+      [
+        `seed ${fmt(LARGE)} users (bulk insert, one shared hash)`,
+        `${fmt(large.seedMs / 1000, 1)} s (${fmt(LARGE / (large.seedMs / 1000))} users/s)`,
+      ],
+      [
+        `database size at ${fmt(LARGE)}`,
+        `${fmt(large.dbBytes / 2 ** 20, 1)} MiB = ${fmt(large.dbBytes / LARGE)} bytes per user`,
+      ],
+      [`login at ${fmt(SMALL)} (1 connection)`, line(small.login)],
+      [`login at ${fmt(LARGE)} (1 connection)`, line(large.login)],
+      [`GET /users?search= at ${fmt(SMALL)}`, line(small.search)],
+      [`GET /users?search= at ${fmt(LARGE)}`, line(large.search)],
+      [`GET /users?limit=50 at ${fmt(LARGE)}`, line(large.firstPage)],
+      [`GET /users?offset=${fmt(Math.floor(SMALL * 0.9))} at ${fmt(SMALL)}`, line(small.deepPage)],
+      [
+        `GET /users?offset=${fmt(Math.floor(LARGE * 0.9))}&limit=50 at ${fmt(LARGE)}`,
+        line(large.deepPage),
+      ],
+    ],
+    goals: [
+      {
+        name: `login p50 at ${fmt(LARGE)} ÷ at ${fmt(SMALL)}`,
+        value: p50(large.login) / p50(small.login),
+        target: 1.1,
+        kind: 'max',
+      },
+      {
+        name: `search p50 at ${fmt(LARGE)}`,
+        value: p50(large.search),
+        target: 50,
+        kind: 'max',
+        unit: ' ms',
+      },
+      {
+        name: `deep page p50 at ${fmt(LARGE)}`,
+        value: p50(large.deepPage),
+        target: 20,
+        kind: 'max',
+        unit: ' ms',
+      },
+    ],
+    notes: [
+      'users are seeded by Store.insertUsers (multi-row INSERTs, 20,000 per transaction) with ONE Argon2id hash of the bench password computed at the default parameters and reused for every row; a verify costs the same for every user',
+      'every seeded user has an email and a display name; requests are authenticated by an admin API key',
+      'autocannon reports latency in whole milliseconds',
+    ],
+  }
+}
+
+if (isMain(import.meta.url)) await runAsProgram(run)
