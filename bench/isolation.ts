@@ -130,11 +130,11 @@ export async function run(): Promise<ScenarioResult> {
           `${fmt(floodResult.latencyMs.p50)} / ${fmt(floodResult.latencyMs.p99)} ms`,
         ],
         [
-          'JWKS at ~' + JWKS_RATE + '/s: p50 / p99 / max',
+          `JWKS at ~${JWKS_RATE}/s: p50 / p99 / max`,
           `${fmt(jwks.latencyMs.p50, 1)} / ${fmt(jwks.latencyMs.p99, 1)} / ${fmt(jwks.latencyMs.max, 1)} ms (${counts(jwks)})`,
         ],
         [
-          'refresh at ~' + REFRESH_RATE + '/s: p50 / p99 / max',
+          `refresh at ~${REFRESH_RATE}/s: p50 / p99 / max`,
           `${fmt(refresh.latencyMs.p50, 1)} / ${fmt(refresh.latencyMs.p99, 1)} / ${fmt(refresh.latencyMs.max, 1)} ms (${counts(refresh)})`,
         ],
         ['sequential login probe', probeSummary],
