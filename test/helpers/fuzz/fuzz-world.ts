@@ -1,0 +1,286 @@
+// The state a fuzz run attacks: a real core on a SQLite FILE (so PRAGMA integrity_check means
+// something), the HTTP app, fixed users with credentials of every kind, and pools of ids and
+// tokens harvested from responses so generated requests hit real resources.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import BetterSqlite3 from 'better-sqlite3'
+import type { Hono } from 'hono'
+import type { ConfigInput } from '../../../src/config.js'
+import { init } from '../../../src/core.js'
+import { UsersError } from '../../../src/errors.js'
+import { createApp } from '../../../src/http/app.js'
+import type { AppEnv } from '../../../src/http/context.js'
+import { createLogger } from '../../../src/lib/logger.js'
+import type { ApiKeyPermission, UsersCore } from '../../../src/types.js'
+import { CHEAP_ARGON2 } from '../create-test-core.js'
+
+/** A fixed account the fuzz keeps alive between requests. */
+interface FixedUser {
+  username: string
+  password: string
+  roles: string[]
+  id: string
+}
+
+/** The credentials a generated request may carry (resolved to a value at send time). */
+export const CREDENTIALS = [
+  'admin-token',
+  'user-token',
+  'other-user-token',
+  'admin-key-star',
+  'admin-key-no-admin-permission',
+  'user-key-read',
+  'user-key-read-write',
+  'user-key-admin-permission',
+  'user-key-jwt',
+] as const
+
+/** One of {@link CREDENTIALS}. */
+export type CredentialName = (typeof CREDENTIALS)[number]
+
+interface Credential {
+  value: string
+  mint: () => Promise<string>
+}
+
+/** Fuzz config: cheap hashing, a file database, limits high enough not to mask other paths. */
+export function fuzzConfig(dbPath: string, overrides: ConfigInput = {}): ConfigInput {
+  return {
+    database_url: `sqlite://${dbPath}`,
+    log_level: 'silent',
+    ...overrides,
+    password: { ...CHEAP_ARGON2, max_queued_hashes: 1000, ...(overrides.password ?? {}) },
+    jwt: { algorithm: 'ES256', ...(overrides.jwt ?? {}) },
+    api: { max_body_bytes: 262_144, ...(overrides.api ?? {}) },
+    rate_limit: {
+      requests_per_minute: 1_000_000,
+      login_requests_per_minute: 1_000_000,
+      max_failed_logins: 1000,
+      lockout_seconds: 1,
+      ...(overrides.rate_limit ?? {}),
+    },
+  }
+}
+
+const CAP = 40
+
+function remember(pool: string[], value: string): void {
+  if (pool.includes(value)) return
+  pool.push(value)
+  if (pool.length > CAP) pool.splice(3, 1)
+}
+
+/** The world a fuzz run acts on. */
+export interface FuzzWorld {
+  core: UsersCore
+  app: Hono<AppEnv>
+  dbPath: string
+  /** Error-level log lines (a 5xx's cause). */
+  errorLogs: string[]
+  pools: {
+    userIds: string[]
+    sessionIds: string[]
+    apiKeyIds: string[]
+    usernames: string[]
+    passwords: string[]
+    refreshTokens: string[]
+    accessTokens: string[]
+    apiKeys: string[]
+    etags: string[]
+  }
+  credential(name: CredentialName): string
+  /** Puts the fixed users and credentials back after a request changed them. */
+  heal(): Promise<void>
+  /** Records ids and tokens from a 2xx answer. */
+  harvest(body: unknown, sentBody: unknown): void
+  /** PRAGMA integrity_check through a second connection. */
+  integrityCheck(): string
+  close(): Promise<void>
+}
+
+/** Opens a fuzz world in a fresh temporary directory. */
+export async function createFuzzWorld(overrides: ConfigInput = {}): Promise<FuzzWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'users-core-fuzz-'))
+  const dbPath = join(dir, 'users.db')
+  const errorLogs: string[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      errorLogs.push(String(chunk))
+      if (errorLogs.length > 20) errorLogs.shift()
+      done()
+    },
+  })
+  const logger = createLogger('error', stream)
+  const core = await init(fuzzConfig(dbPath, overrides), { logger })
+  const app = createApp(core, { logger })
+
+  const fixed: Record<'admin' | 'user' | 'other', FixedUser> = {
+    admin: { username: 'fuzz-admin', password: 'Tr0ub4dor-Zephyr-9', roles: ['admin'], id: '' },
+    user: { username: 'fuzz-alice', password: 'Quartz-Meadow-71', roles: ['user'], id: '' },
+    other: { username: 'fuzz-bob', password: 'Copper-Lantern-38', roles: ['user'], id: '' },
+  }
+  for (const u of Object.values(fixed)) {
+    u.id = (
+      await core.createUser({ username: u.username, password: u.password, roles: u.roles })
+    ).id
+  }
+
+  const pools: FuzzWorld['pools'] = {
+    userIds: Object.values(fixed).map((u) => u.id),
+    sessionIds: [],
+    apiKeyIds: [],
+    usernames: Object.values(fixed).map((u) => u.username),
+    passwords: Object.values(fixed).map((u) => u.password),
+    refreshTokens: [],
+    accessTokens: [],
+    apiKeys: [],
+    etags: [],
+  }
+
+  const login = async (u: FixedUser): Promise<string> => {
+    let token: Awaited<ReturnType<UsersCore['authenticatePassword']>>
+    try {
+      token = await core.authenticatePassword(u.username, u.password)
+    } catch {
+      // The fuzz changed the password (a valid PUT or reset): put it back.
+      await core.users.resetPassword(u.id, u.password)
+      token = await core.authenticatePassword(u.username, u.password)
+    }
+    remember(pools.refreshTokens, token.refreshToken)
+    remember(pools.accessTokens, token.accessToken)
+    const sid = sessionIdOf(token.accessToken)
+    if (sid) remember(pools.sessionIds, sid)
+    return token.accessToken
+  }
+  let keyCounter = 0
+  const newKey = async (u: FixedUser, permissions: ApiKeyPermission[]): Promise<string> => {
+    const { apiKey, key } = await core.apiKeys.create({
+      userId: u.id,
+      name: `fuzz-key-${keyCounter++}`,
+      permissions,
+    })
+    remember(pools.apiKeyIds, apiKey.id)
+    remember(pools.apiKeys, key)
+    return key
+  }
+
+  const specs: Record<CredentialName, () => Promise<string>> = {
+    'admin-token': () => login(fixed.admin),
+    'user-token': () => login(fixed.user),
+    'other-user-token': () => login(fixed.other),
+    'admin-key-star': () => newKey(fixed.admin, ['*']),
+    'admin-key-no-admin-permission': () => newKey(fixed.admin, ['read', 'write', 'delete']),
+    'user-key-read': () => newKey(fixed.user, ['read']),
+    'user-key-read-write': () => newKey(fixed.user, ['read', 'write']),
+    'user-key-admin-permission': () => newKey(fixed.user, ['admin', 'read', 'write', 'delete']),
+    'user-key-jwt': async () =>
+      (await core.apiKeys.exchange(await newKey(fixed.user, ['read', 'write']))).accessToken,
+  }
+  const credentials = new Map<CredentialName, Credential>()
+  for (const name of CREDENTIALS) {
+    const mint = specs[name]
+    credentials.set(name, { value: await mint(), mint })
+  }
+
+  const heal = async () => {
+    for (const u of Object.values(fixed)) {
+      let user = await core.users.get(u.id)
+      if (!user) {
+        // Deleted by the fuzz: recreate under the same name (or a fresh one if it was taken).
+        const taken = await core.users.getByUsername(u.username)
+        if (taken) u.username = `${u.username}-${keyCounter++}`
+        user = await core.createUser({ username: u.username, password: u.password, roles: u.roles })
+        u.id = user.id
+        remember(pools.userIds, u.id)
+        remember(pools.usernames, u.username)
+      }
+      const sameRoles =
+        JSON.stringify([...user.roles].sort()) === JSON.stringify([...u.roles].sort())
+      if (!user.active || !sameRoles) {
+        await core.users.update(u.id, { active: true, roles: u.roles })
+      }
+    }
+    for (const credential of credentials.values()) {
+      try {
+        await core.authenticateBearer(credential.value)
+      } catch {
+        try {
+          credential.value = await credential.mint()
+        } catch (err) {
+          // Locked out or rate limited (a run with low limits): keep the dead credential, whose
+          // requests must still answer a clean 401.
+          if (!(err instanceof UsersError) || err.status !== 429) throw err
+        }
+      }
+    }
+  }
+
+  const harvest = (body: unknown, sentBody: unknown) => {
+    const visit = (value: unknown) => {
+      if (Array.isArray(value)) {
+        for (const item of value.slice(0, 10)) visit(item)
+        return
+      }
+      if (typeof value !== 'object' || value === null) return
+      const v = value as Record<string, unknown>
+      if (typeof v.refresh_token === 'string') remember(pools.refreshTokens, v.refresh_token)
+      if (typeof v.access_token === 'string') remember(pools.accessTokens, v.access_token)
+      if (typeof v.key === 'string') remember(pools.apiKeys, v.key)
+      if (typeof v.key_info === 'object' && v.key_info !== null) {
+        const id = (v.key_info as Record<string, unknown>).id
+        if (typeof id === 'string') remember(pools.apiKeyIds, id)
+      }
+      if (typeof v.id === 'string' && typeof v.username === 'string') {
+        remember(pools.userIds, v.id)
+        remember(pools.usernames, v.username)
+      }
+      if (typeof v.id === 'string' && 'current' in v) remember(pools.sessionIds, v.id)
+      if (typeof v.id === 'string' && 'key_prefix' in v) remember(pools.apiKeyIds, v.id)
+      if (typeof v.user === 'object') visit(v.user)
+    }
+    visit(body)
+    if (typeof sentBody === 'object' && sentBody !== null) {
+      const password = (sentBody as Record<string, unknown>).password
+      if (typeof password === 'string' && password.length < 64) remember(pools.passwords, password)
+    }
+  }
+
+  return {
+    core,
+    app,
+    dbPath,
+    errorLogs,
+    pools,
+    credential: (name) => (credentials.get(name) as Credential).value,
+    heal,
+    harvest,
+    integrityCheck() {
+      const db = new BetterSqlite3(dbPath, { readonly: true })
+      try {
+        return String(db.pragma('integrity_check', { simple: true }))
+      } finally {
+        db.close()
+      }
+    },
+    async close() {
+      await core.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The `sid` claim of a JWT, read without verifying (only to find session ids to aim at). */
+export function sessionIdOf(token: string): string | undefined {
+  const payload = token.split('.')[1]
+  if (!payload) return undefined
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      sid?: unknown
+    }
+    return typeof claims.sid === 'string' ? claims.sid : undefined
+  } catch {
+    return undefined
+  }
+}
