@@ -23,8 +23,10 @@ export async function startJsonChild<T>(
   script: string,
   env: Record<string, string> = {},
   timeoutMs = 600_000,
+  nodeArgs: string[] = [],
 ): Promise<JsonChild<T>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, script)], {
+  const args = [...nodeArgs, '--import', 'tsx', resolve(REPO_ROOT, script)]
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'pipe'],

@@ -6,6 +6,11 @@ export function startHello(): Promise<JsonChild<{ url: string; pid: number }>> {
   return startJsonChild('bench/hello-server.ts')
 }
 
+/** Starts a bare Hono app on @hono/node-server (the framework users-core uses, no middleware). */
+export function startHonoHello(): Promise<JsonChild<{ url: string; pid: number }>> {
+  return startJsonChild('bench/hono-hello-server.ts')
+}
+
 /** Connections used for every "requests per second" comparison against hello-world. */
 export const HTTP_CONNECTIONS = 16
 

@@ -44,8 +44,16 @@ export function benchConfig(overrides: ConfigInput = {}): ConfigInput {
 }
 
 /** Starts a users-core server child. */
-export function startUsersCore(options: ServerOptions): Promise<JsonChild<ServerInfo>> {
-  return startJsonChild<ServerInfo>('bench/server.ts', { BENCH_SERVER: JSON.stringify(options) })
+export function startUsersCore(
+  options: ServerOptions,
+  nodeArgs: string[] = [],
+): Promise<JsonChild<ServerInfo>> {
+  return startJsonChild<ServerInfo>(
+    'bench/server.ts',
+    { BENCH_SERVER: JSON.stringify(options) },
+    600_000,
+    nodeArgs,
+  )
 }
 
 /** Username of seeded user n. */
