@@ -1,11 +1,12 @@
 import type { Context } from 'hono'
 import { UsersError } from '../../errors.js'
+import { authorizeAuthenticated } from '../authz.js'
 import type { AppEnv } from '../context.js'
 import { ipKey, rateLimit } from '../middleware/rate-limit.js'
 import { introspectBody, loginBody, logoutBody, refreshBody } from '../schemas.js'
 import { apiKeyTokenToWire, tokenResponseToWire } from '../wire.js'
 import type { App, RouteDeps } from './deps.js'
-import { jsonBody, jsonOrFormBody, requestContext, requirePrincipal } from './input.js'
+import { enforce, jsonBody, jsonOrFormBody, requestContext, requirePrincipal } from './input.js'
 
 // RFC 6749 §5.1: token responses must not be cached anywhere.
 function tokenJson(c: Context<AppEnv>, body: object): Response {
@@ -45,6 +46,9 @@ export function registerAuthRoutes(app: App, { core, limiter }: RouteDeps): void
   // An access token's own session; an API key has none (revoke the key instead).
   app.post('/auth/logout', async (c) => {
     const principal = requirePrincipal(c)
+    // Logout revokes (all_sessions: every session of the owner): a write, so a token exchanged
+    // from a read-only key may not do it (SPEC §5).
+    enforce(authorizeAuthenticated(principal, c.req.method))
     if (principal.kind !== 'access_token') {
       throw new UsersError('FORBIDDEN', {
         message: 'Logout needs an access token; revoke an API key with DELETE /api-keys/{id}.',
