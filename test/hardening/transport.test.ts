@@ -1,0 +1,381 @@
+// Headers and transport: X-Forwarded-* trusted only with api.trust_proxy, oversized headers and
+// bodies refused cleanly by a real server (also chunked, without Content-Length), and CORS and
+// security headers on error responses.
+import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
+import type { Hono } from 'hono'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { ConfigInput } from '../../src/config.js'
+import { createApp } from '../../src/http/app.js'
+import type { AppEnv } from '../../src/http/context.js'
+import { type RunningServer, startServer } from '../../src/http/serve.js'
+import { createLogger } from '../../src/lib/logger.js'
+import type { UsersCore } from '../../src/types.js'
+import { createTestCore, GOOD_PASSWORD } from '../helpers/create-test-core.js'
+import { assertErrorEnvelope } from '../helpers/fuzz/run-fuzz.js'
+
+const silent = createLogger('silent')
+
+async function appWith(overrides: ConfigInput): Promise<{ core: UsersCore; app: Hono<AppEnv> }> {
+  const { core } = await createTestCore(overrides)
+  await core.createUser({ username: 'victim', password: GOOD_PASSWORD })
+  return { core, app: createApp(core, { logger: silent }) }
+}
+
+/** `app.request` as if from a socket at `remoteAddress`. */
+function fromSocket(app: Hono<AppEnv>, remoteAddress: string) {
+  return (path: string, init: RequestInit) =>
+    app.request(path, init, { incoming: { socket: { remoteAddress } } } as never)
+}
+
+const badLogin = (xff: string, username = 'victim') => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', 'x-forwarded-for': xff },
+  body: JSON.stringify({ username, password: 'Wrong-Password-1' }),
+})
+
+async function lastFailedLoginIp(core: UsersCore): Promise<string | null | undefined> {
+  const page = await core.audit.list({ type: 'user.login.failed', limit: 1 })
+  return page.items[0]?.ip
+}
+
+describe('X-Forwarded-For', () => {
+  test('is ignored without trust_proxy: the socket address is recorded, and rotating it dodges neither lockout nor rate limit', async () => {
+    const { core, app } = await appWith({
+      api: { trust_proxy: false },
+      rate_limit: { max_failed_logins: 3, login_requests_per_minute: 1000 },
+    })
+    try {
+      const send = fromSocket(app, '10.0.0.5')
+      const statuses: number[] = []
+      for (const xff of ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4']) {
+        statuses.push((await send('/auth/login', badLogin(xff))).status)
+        expect(await lastFailedLoginIp(core)).toBe('10.0.0.5')
+      }
+      // The third failure locks (victim, 10.0.0.5) whatever the header claimed.
+      expect(statuses).toEqual([401, 401, 429, 429])
+      // The lock is per (username, IP): another socket address is not locked out.
+      const elsewhere = await fromSocket(app, '10.0.0.6')('/auth/login', badLogin('203.0.113.3'))
+      expect(elsewhere.status).toBe(401)
+    } finally {
+      await core.close()
+    }
+
+    const limited = await appWith({
+      api: { trust_proxy: false },
+      rate_limit: { max_failed_logins: 1000, login_requests_per_minute: 2 },
+    })
+    try {
+      const send = fromSocket(limited.app, '10.0.0.5')
+      const statuses: number[] = []
+      for (let i = 0; i < 3; i++) {
+        statuses.push((await send('/auth/login', badLogin(`198.51.100.${i}`))).status)
+      }
+      expect(statuses).toEqual([401, 401, 429])
+    } finally {
+      await limited.core.close()
+    }
+  })
+
+  test("with trust_proxy the proxy's entry (the last) is the client; earlier, client-written entries are not", async () => {
+    const { core, app } = await appWith({
+      api: { trust_proxy: true },
+      rate_limit: { max_failed_logins: 3 },
+    })
+    try {
+      const send = fromSocket(app, '10.0.0.5')
+      await send('/auth/login', badLogin('198.51.100.7'))
+      expect(await lastFailedLoginIp(core)).toBe('198.51.100.7')
+      // A client prepending a fake address: the proxy appended the real one last.
+      await send('/auth/login', badLogin('1.2.3.4, 198.51.100.8'))
+      expect(await lastFailedLoginIp(core)).toBe('198.51.100.8')
+      // Not an address: the socket's is kept.
+      await send('/auth/login', badLogin('<script>'))
+      expect(await lastFailedLoginIp(core)).toBe('10.0.0.5')
+    } finally {
+      await core.close()
+    }
+  })
+
+  test('X-Forwarded-Proto earns HSTS only with trust_proxy', async () => {
+    for (const trust of [false, true]) {
+      const { core, app } = await appWith({ api: { trust_proxy: trust } })
+      try {
+        const res = await app.request('/health', { headers: { 'x-forwarded-proto': 'https' } })
+        expect(res.headers.has('strict-transport-security'), `trust_proxy ${trust}`).toBe(trust)
+      } finally {
+        await core.close()
+      }
+    }
+  })
+})
+
+describe('a real server under oversized input', () => {
+  let server: RunningServer
+  let core: UsersCore
+  beforeAll(async () => {
+    ;({ core } = await createTestCore({ api_bind_address: '127.0.0.1:0' }))
+    await core.createUser({ username: 'victim', password: GOOD_PASSWORD })
+    server = await startServer({ core, config: core.config, logger: silent })
+  })
+  afterAll(() => server.close())
+
+  const health = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${server.url}/health`, (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+
+  /** Writes raw bytes, returns whatever comes back before the server closes (or 3 s pass). */
+  const raw = (payload: string | Buffer, waitMs = 3000) =>
+    new Promise<string>((resolve) => {
+      const socket = connect(server.port, '127.0.0.1')
+      let received = ''
+      const done = () => {
+        socket.destroy()
+        resolve(received)
+      }
+      const timer = setTimeout(done, waitMs)
+      socket.on('data', (d) => {
+        received += d.toString('latin1')
+      })
+      socket.on('error', () => {})
+      socket.on('close', () => {
+        clearTimeout(timer)
+        resolve(received)
+      })
+      socket.write(payload, () => {})
+    })
+
+  test('a 100 KB header gets 431 or a closed connection, and the server keeps answering', async () => {
+    for (const name of ['X-Big', 'Authorization', 'Cookie']) {
+      const value = name === 'Authorization' ? `Bearer ${'A'.repeat(100_000)}` : 'A'.repeat(100_000)
+      const answer = await raw(
+        `GET /users/me HTTP/1.1\r\nHost: localhost\r\n${name}: ${value}\r\n\r\n`,
+      )
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]
+      expect(status === undefined || status === '431', `${name}: ${answer.slice(0, 80)}`).toBe(true)
+      expect(await health()).toBe(200)
+    }
+    // Many headers (each small) are refused the same way.
+    const many = Array.from({ length: 3000 }, (_, i) => `X-H${i}: ${'v'.repeat(20)}`).join('\r\n')
+    const answer = await raw(`GET /health HTTP/1.1\r\nHost: localhost\r\n${many}\r\n\r\n`)
+    expect(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 'closed').toMatch(/^(431|closed)$/)
+    expect(await health()).toBe(200)
+  })
+
+  /** Splits a raw HTTP/1.1 answer into status, lower-cased headers and (de-chunked) body. */
+  const parse = (answer: string) => {
+    const at = answer.indexOf('\r\n\r\n')
+    const [statusLine = '', ...lines] = answer.slice(0, at).split('\r\n')
+    const headers: Record<string, string> = {}
+    for (const line of lines) {
+      const colon = line.indexOf(':')
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+    }
+    let body = answer.slice(at + 4)
+    if (headers['transfer-encoding'] === 'chunked') {
+      let out = ''
+      for (;;) {
+        const eol = body.indexOf('\r\n')
+        const size = Number.parseInt(body.slice(0, eol), 16)
+        if (!size) break
+        out += body.slice(eol + 2, eol + 2 + size)
+        body = body.slice(eol + 2 + size + 2)
+      }
+      body = out
+    }
+    return { status: Number(statusLine.split(' ')[1]), headers, body }
+  }
+
+  /** A POST /auth/login of `total` body bytes: Content-Length `declared`, else chunked. */
+  const oversized = (total: number, declared?: number) => {
+    const head =
+      'POST /auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+      (declared === undefined
+        ? 'Transfer-Encoding: chunked\r\n'
+        : `Content-Length: ${declared}\r\n`) +
+      '\r\n'
+    const kib = Math.ceil(total / 1024)
+    const body =
+      declared === undefined
+        ? `${`400\r\n${'a'.repeat(1024)}\r\n`.repeat(kib)}0\r\n\r\n`
+        : 'a'.repeat(total)
+    return raw(head + body)
+  }
+
+  test('oversized bodies get the 413 envelope: by Content-Length, and chunked without one', async () => {
+    for (const [label, total, declared] of [
+      ['declared 2 MB', 2_000_000, 2_000_000],
+      ['declared 2 MB, 10 KB sent', 10_000, 2_000_000],
+      ['chunked 1 MB', 1_000_000, undefined],
+      ['chunked just over 64 KiB', 66_000, undefined],
+    ] as const) {
+      const res = parse(await oversized(total, declared))
+      expect(res.status, label).toBe(413)
+      const body = JSON.parse(res.body) as { error: { code: string } }
+      assertErrorEnvelope(body, res.headers['x-request-id'] ?? null, label)
+      expect(body.error.code).toBe('PAYLOAD_TOO_LARGE')
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(await health()).toBe(200)
+    }
+    // A login that fits still works afterwards.
+    const ok = await fetch(`${server.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'victim', password: GOOD_PASSWORD }),
+    })
+    expect(ok.status).toBe(200)
+  })
+
+  test('a client still streaming a huge chunked body is cut off without hurting the server', async () => {
+    // Node's own client, writing as it goes: it sees the 413, or a reset when the server closes
+    // with the rest of the body unread (no lingering close; see the report). Never a hang.
+    const outcome = await new Promise<string>((resolve) => {
+      const req = httpRequest(`${server.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      })
+      req.on('response', (res) => {
+        res.resume()
+        resolve(String(res.statusCode))
+      })
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message))
+      const chunk = Buffer.alloc(1024, 0x61)
+      let sent = 0
+      const pump = () => {
+        while (sent < 4_000_000) {
+          sent += chunk.length
+          if (!req.write(chunk)) {
+            req.once('drain', pump)
+            return
+          }
+        }
+        req.end()
+      }
+      pump()
+    })
+    expect(outcome).toMatch(/^(413|ECONNRESET|EPIPE|socket hang up)$/)
+    expect(await health()).toBe(200)
+  })
+
+  test('a body shorter than its Content-Length, or garbage framing, does not hang or crash the server', async () => {
+    const short = await raw(
+      'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"a":1}',
+      1000,
+    )
+    expect(short === '' || /^HTTP\/1\.1 (400|408|413)/.test(short), short.slice(0, 80)).toBe(true)
+    const bad = await raw(
+      'POST /auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n',
+    )
+    expect(bad === '' || /^HTTP\/1\.1 400/.test(bad), bad.slice(0, 80)).toBe(true)
+    const smuggle = await raw(
+      'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      1000,
+    )
+    expect(smuggle === '' || /^HTTP\/1\.1 400/.test(smuggle), smuggle.slice(0, 80)).toBe(true)
+    expect(await health()).toBe(200)
+  }, 15_000)
+})
+
+describe('CORS and security headers on errors', () => {
+  const SECURITY = {
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+  }
+
+  async function errors(app: Hono<AppEnv>, origin: string): Promise<Response[]> {
+    const h = { origin }
+    return [
+      await app.request('/users/me', { headers: h }), // 401
+      await app.request('/users/me', { headers: { ...h, authorization: 'Bearer nope' } }), // 401
+      await app.request('/nope', { headers: h }), // 404
+      await app.request('/auth/login', { headers: h }), // 405
+      await app.request('/auth/login', {
+        method: 'POST',
+        headers: { ...h, 'content-type': 'text/plain' },
+        body: 'x',
+      }), // 415
+      await app.request('/auth/login', {
+        method: 'POST',
+        headers: { ...h, 'content-type': 'application/json' },
+        body: '{',
+      }), // 400
+      await app.request('/auth/login', {
+        method: 'POST',
+        headers: { ...h, 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'x'.repeat(70_000), password: 'y' }),
+      }), // 413
+    ]
+  }
+
+  test('with allow-all CORS every error carries CORS, security and no-store headers', async () => {
+    const { core, app } = await appWith({ api: { cors_allow_origins: ['*'] } })
+    try {
+      const responses = await errors(app, 'https://app.example')
+      expect(responses.map((r) => r.status)).toEqual([401, 401, 404, 405, 415, 400, 413])
+      for (const res of responses) {
+        const label = `${res.status}`
+        expect(res.headers.get('access-control-allow-origin'), label).toBe('*')
+        expect(res.headers.get('access-control-expose-headers') ?? '', label).toMatch(
+          /X-Request-Id/,
+        )
+        for (const [name, value] of Object.entries(SECURITY)) {
+          expect(res.headers.get(name), `${label} ${name}`).toBe(value)
+        }
+        expect(res.headers.get('content-security-policy') ?? '', label).toMatch(
+          /default-src 'none'/,
+        )
+        expect(res.headers.get('cache-control') ?? '', label).toMatch(/no-store/)
+        expect(res.headers.has('strict-transport-security'), label).toBe(false)
+        assertErrorEnvelope(await res.json(), res.headers.get('x-request-id'), label)
+      }
+    } finally {
+      await core.close()
+    }
+  })
+
+  test('with an allow-list, allowed origins are echoed on errors and others get no CORS grant', async () => {
+    const { core, app } = await appWith({ api: { cors_allow_origins: ['https://app.example'] } })
+    try {
+      for (const res of await errors(app, 'https://app.example')) {
+        expect(res.headers.get('access-control-allow-origin'), `${res.status}`).toBe(
+          'https://app.example',
+        )
+        expect(res.headers.get('vary') ?? '').toMatch(/Origin/)
+      }
+      for (const res of await errors(app, 'https://evil.example')) {
+        expect(res.headers.has('access-control-allow-origin'), `${res.status}`).toBe(false)
+        expect(res.headers.get('x-frame-options')).toBe('DENY')
+      }
+      const preflight = await app.request('/users/me', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+      })
+      expect(preflight.status).toBeLessThan(500)
+      expect(preflight.headers.has('access-control-allow-origin')).toBe(false)
+    } finally {
+      await core.close()
+    }
+  })
+
+  test('a request id that is not header-safe is replaced, never echoed', async () => {
+    const { core, app } = await appWith({})
+    try {
+      for (const sent of ['a b', '"><script>', 'x'.repeat(200), 'id\u00e9']) {
+        const res = await app.request('/nope', { headers: { 'x-request-id': sent } })
+        const id = res.headers.get('x-request-id')
+        expect(id).not.toBe(sent)
+        expect(id).toMatch(/^[0-9a-f-]{36}$/)
+        assertErrorEnvelope(await res.json(), id, 'insane request id')
+      }
+    } finally {
+      await core.close()
+    }
+  })
+})
