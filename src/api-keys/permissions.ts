@@ -10,6 +10,8 @@ export const API_KEY_PERMISSIONS: readonly ApiKeyPermission[] = [
   '*',
 ]
 
+const CONCRETE: readonly ApiKeyPermission[] = ['read', 'write', 'delete', 'admin']
+
 /** True when `held` includes `needed`, `*` standing for every permission. */
 export function hasPermission(
   held: readonly ApiKeyPermission[],
@@ -18,29 +20,33 @@ export function hasPermission(
   return held.includes('*') || held.includes(needed)
 }
 
-/** What a caller actually holds: a user all but admin unless an admin; a key its own list. */
-export function effectivePermissions(principal: Principal): ApiKeyPermission[] {
-  const isAdminUser = principal.user.roles.includes('admin')
-  const ceiling: ApiKeyPermission[] = isAdminUser
-    ? ['read', 'write', 'delete', 'admin', '*']
-    : ['read', 'write', 'delete']
-  return ceiling
-    .filter((p) => p !== '*' && hasPermission(principal.permissions, p))
-    .concat(isAdminUser && hasPermission(principal.permissions, '*') ? ['*'] : [])
-}
-
-/** True when the principal has admin powers: an admin owner and, for keys, the admin permission. */
+/** Admin powers need an admin user AND a credential with the `admin` (or `*`) permission. */
 export function isAdminPrincipal(principal: Principal): boolean {
   return principal.user.roles.includes('admin') && hasPermission(principal.permissions, 'admin')
 }
 
-/** The requested permissions the creator does not hold (empty = may grant). */
+/**
+ * What the caller can hand on to a new key: the credential's permissions, without `admin` (and so
+ * without `*`) unless the caller has admin powers; `*` only when all four are held.
+ */
+export function grantablePermissions(principal: Principal): Set<ApiKeyPermission> {
+  const held = new Set<ApiKeyPermission>()
+  for (const p of CONCRETE) if (hasPermission(principal.permissions, p)) held.add(p)
+  if (!isAdminPrincipal(principal)) held.delete('admin')
+  if (CONCRETE.every((p) => held.has(p))) held.add('*')
+  return held
+}
+
+/**
+ * SPEC §5 "a key can grant no permission its creator lacks": the requested permissions the
+ * creator does not hold (empty = may grant).
+ */
 export function ungrantable(
   creator: Principal,
   requested: readonly ApiKeyPermission[],
 ): ApiKeyPermission[] {
-  const held = effectivePermissions(creator)
-  return requested.filter((p) => (p === '*' ? !held.includes('*') : !hasPermission(held, p)))
+  const held = grantablePermissions(creator)
+  return requested.filter((p) => !held.has(p))
 }
 
 /** Roles of a key's owner as the key may use them: no `admin` without the admin permission. */

@@ -1,4 +1,5 @@
 // Pure authorization decisions (SPEC §5, §6.2): no I/O, no framework, so they are tested directly.
+import { hasPermission as holds, isAdminPrincipal } from '../api-keys/permissions.js'
 import type { ApiKeyPermission, Principal } from '../types.js'
 
 /** The permission a request method needs from an API key: `read` GET, `write` POST/PUT, `delete` DELETE. */
@@ -25,12 +26,12 @@ export function methodPermission(method: string): MethodPermission {
 
 /** True when the credential carries `permission` (or `*`). */
 export function hasPermission(principal: Principal, permission: ApiKeyPermission): boolean {
-  return principal.permissions.includes('*') || principal.permissions.includes(permission)
+  return holds(principal.permissions, permission)
 }
 
 /** Admin powers need an admin user AND a credential with the `admin` (or `*`) permission. */
 export function isAdmin(principal: Principal): boolean {
-  return principal.user.roles.includes('admin') && hasPermission(principal, 'admin')
+  return isAdminPrincipal(principal)
 }
 
 /** True when the caller is the user `userId`. */
@@ -77,32 +78,6 @@ export const SELF_EDITABLE_FIELDS: ReadonlySet<string> = new Set(['email', 'disp
 export function forbiddenUpdateFields(as: 'self' | 'admin', fields: readonly string[]): string[] {
   if (as === 'admin') return []
   return fields.filter((f) => !SELF_EDITABLE_FIELDS.has(f))
-}
-
-const CONCRETE: readonly ApiKeyPermission[] = ['read', 'write', 'delete', 'admin']
-
-/**
- * What the caller can hand on to a new key: the credential's permissions, without `admin` (and so
- * without `*`) unless the caller has admin powers. `*` expands to every concrete permission.
- */
-export function heldPermissions(principal: Principal): Set<ApiKeyPermission> {
-  const held = new Set<ApiKeyPermission>()
-  for (const p of CONCRETE) if (hasPermission(principal, p)) held.add(p)
-  if (!isAdmin(principal)) held.delete('admin')
-  if (CONCRETE.every((p) => held.has(p))) held.add('*')
-  return held
-}
-
-/**
- * SPEC §5 "a key can grant no permission its creator lacks": returns the requested permissions the
- * caller does not hold (empty = allowed). `*` needs all four, so a non-admin cannot mint it.
- */
-export function ungrantablePermissions(
-  principal: Principal,
-  requested: readonly ApiKeyPermission[],
-): ApiKeyPermission[] {
-  const held = heldPermissions(principal)
-  return requested.filter((p) => !held.has(p))
 }
 
 function deny(reason: string): Decision {

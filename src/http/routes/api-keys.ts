@@ -1,5 +1,5 @@
 import { UsersError } from '../../errors.js'
-import { authorizeSelfOrAdmin, isAdmin, ungrantablePermissions } from '../authz.js'
+import { authorizeSelfOrAdmin, isAdmin } from '../authz.js'
 import { createApiKeyBody } from '../schemas.js'
 import { apiKeyInfoToWire } from '../wire.js'
 import type { App, RouteDeps } from './deps.js'
@@ -15,13 +15,7 @@ export function registerApiKeyRoutes(app: App, { core }: RouteDeps): void {
     const principal = requirePrincipal(c)
     enforce(authorizeSelfOrAdmin(principal, c.req.method, c.req.param('id')))
     const body = jsonBody(c, createApiKeyBody)
-    const ungrantable = ungrantablePermissions(principal, body.permissions)
-    if (ungrantable.length > 0) {
-      throw new UsersError('FORBIDDEN', {
-        message: `A key cannot grant what its creator lacks: ${ungrantable.join(', ')}.`,
-        details: { permissions: ungrantable },
-      })
-    }
+    // The core refuses permissions the caller (ctx.actor) lacks: SPEC §5.
     const userId = pathId(c, 'id')
     await requireUser(userId)
     const created = await core.apiKeys.create(
