@@ -54,16 +54,16 @@ export function createSessionService(deps: CoreDeps) {
     ctx: RequestContext | undefined,
   ): Promise<never> {
     const lock = await lockout.recordFailure(username, ctx?.ip)
+    // A username that names no account is often a password typed into the wrong field, and no
+    // secret may reach an audit row (SPEC §8): only an existing account's username is recorded.
+    const named = user ? { username: user.username } : {}
     const events = [
-      deps.audit.build('user.login.failed', user?.id ?? null, ctx, {
-        username: username.slice(0, 64),
-        reason,
-      }),
+      deps.audit.build('user.login.failed', user?.id ?? null, ctx, { ...named, reason }),
     ]
     if (lock.locked) {
       events.push(
         deps.audit.build('user.locked', user?.id ?? null, ctx, {
-          username: username.slice(0, 64),
+          ...named,
           lockout_seconds: lock.retryAfterSeconds,
         }),
       )
