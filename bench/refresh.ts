@@ -1,6 +1,7 @@
 // Scenario 2 (issue 6): refresh grants/s over HTTP ÷ raw RS256 signatures/s with 16 in flight,
 // the raw figure measured with jose SignJWT (the goal's baseline) and with node:crypto; also
 // ES256 and EdDSA.
+import { readWriteBytes } from './lib/child.js'
 import { okPerSecond, runLoad } from './lib/load.js'
 import { measureConcurrent } from './lib/raw.js'
 import { fmt, type Goal, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
@@ -25,10 +26,12 @@ export async function run(): Promise<ScenarioResult> {
       users: 2 * IN_FLIGHT,
     })
     let grants: number
+    let writtenPerGrant: number
     let load: Awaited<ReturnType<typeof runLoad>>
     try {
       // Twice as many sessions as connections: a failed grant loses a token, not a connection.
       const sessions = await loginMany(server.info.url, 2 * IN_FLIGHT)
+      const writtenBefore = readWriteBytes(server.pid)
       load = await runLoad({
         url: server.info.url,
         method: 'POST',
@@ -39,6 +42,9 @@ export async function run(): Promise<ScenarioResult> {
         warmupSeconds: 1,
       })
       grants = okPerSecond(load)
+      // The warm-up's grants wrote too.
+      writtenPerGrant =
+        (readWriteBytes(server.pid) - writtenBefore) / (load.total + load.warmupTotal)
     } finally {
       await server.stop()
     }
@@ -56,6 +62,7 @@ export async function run(): Promise<ScenarioResult> {
           non200.length ? `; non-200: ${non200.map(([c, n]) => `${c}×${n}`).join(', ')}` : ''
         })`,
       ],
+      [`${alg} bytes written to storage per grant (≈)`, fmt(writtenPerGrant)],
       [
         `${alg} grants ÷ jose / ÷ node async / ÷ node sync`,
         [jose, nodeAsync, nodeSync].map((r) => fmt(grants / r.opsPerSecond, 2)).join(' / '),

@@ -80,3 +80,9 @@ export function readRssMiB(pid: number): { rssMiB: number; hwmMiB: number } {
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1])
   return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 }
 }
+
+/** Bytes a process has caused to be written to storage so far (Linux /proc/<pid>/io). */
+export function readWriteBytes(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  return Number(/^write_bytes:\s+(\d+)/m.exec(io)?.[1] ?? Number.NaN)
+}

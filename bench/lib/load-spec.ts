@@ -32,6 +32,8 @@ export interface LoadSpec {
 export interface LoadResult {
   requestsPerSecond: number
   total: number
+  /** Responses during the discarded warm-up. */
+  warmupTotal: number
   durationSeconds: number
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number }
   statusCounts: Record<string, number>

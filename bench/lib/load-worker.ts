@@ -73,7 +73,7 @@ async function run(durationSeconds: number): Promise<autocannon.Result> {
   })
 }
 
-if (spec.warmupSeconds) await run(spec.warmupSeconds)
+const warmup = spec.warmupSeconds ? await run(spec.warmupSeconds) : undefined
 const result = await run(spec.durationSeconds)
 const statusCounts: Record<string, number> = {}
 const byStatus = (result as unknown as { statusCodeStats?: Record<string, { count: number }> })
@@ -82,6 +82,7 @@ for (const [code, { count }] of Object.entries(byStatus ?? {})) statusCounts[cod
 const out: LoadResult = {
   requestsPerSecond: result.requests.total / result.duration,
   total: result.requests.total,
+  warmupTotal: warmup?.requests.total ?? 0,
   durationSeconds: result.duration,
   latencyMs: {
     p50: result.latency.p50,
