@@ -51,7 +51,7 @@ export function goalLine(goal: Goal): string {
 
 /** Prints a scenario's figures, goals and notes. */
 export function printScenario(result: ScenarioResult): void {
-  console.log(`\n== ${result.id}: ${result.title}`)
+  console.log(`\n== ${result.id}: ${result.title} [load average at end: ${machine().loadavg}]`)
   const width = Math.max(...result.figures.map(([label]) => label.length), 10)
   for (const [label, value] of result.figures) console.log(`  ${label.padEnd(width)}  ${value}`)
   for (const goal of result.goals) console.log(`  ${goalLine(goal)}`)
