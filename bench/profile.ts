@@ -1,6 +1,6 @@
 // A tuning aid, not a scenario: loads one users-core route while the server runs with
 // --cpu-prof, then prints where its main thread spent the time (self and inclusive).
-//   npx tsx bench/profile.ts jwks|me-key|me-bearer|refresh|login-flood [seconds] [algorithm]
+//   npx tsx bench/profile.ts jwks|me-key|me-bearer|refresh|login|login-flood [seconds] [algorithm]
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,10 +68,11 @@ switch (target) {
     }
     break
   }
+  case 'login':
   case 'login-flood':
     spec = {
       ...base,
-      connections: 200,
+      connections: target === 'login' ? 8 : 200,
       method: 'POST',
       path: '/auth/login',
       mode: {
