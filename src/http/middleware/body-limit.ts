@@ -15,8 +15,10 @@ export function bodyLimit(options: { maxBytes: number }): MiddlewareHandler<AppE
       message: `The request body is larger than ${options.maxBytes} bytes.`,
     })
   return async (c, next) => {
+    // The method first: touching `raw.body` makes the adapter build a full Request object.
+    if (!METHODS_WITH_BODY.has(c.req.method)) return next()
     const body = c.req.raw.body
-    if (!METHODS_WITH_BODY.has(c.req.method) || body === null) return next()
+    if (body === null) return next()
     const declared = c.req.header('content-length')
     if (declared !== undefined && Number(declared) > options.maxBytes) throw tooLarge()
     const reader = body.getReader()

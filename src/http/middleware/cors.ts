@@ -7,8 +7,8 @@ const EXPOSE_HEADERS = 'Retry-After, X-Request-Id, Link, X-Total-Count, WWW-Auth
 const PREFLIGHT_MAX_AGE_SECONDS = 600
 
 /**
- * CORS per `api.cors_allow_origins` (SPEC §6.3); `[]` disables it. Headers are added after the
- * response exists, so errors carry them too. No credentials mode: callers send bearer headers,
+ * CORS per `api.cors_allow_origins` (SPEC §6.3); `[]` disables it. Headers are prepared before the
+ * route runs, so errors carry them too. No credentials mode: callers send bearer headers,
  * not cookies, so `*` is safe to answer.
  */
 export function cors(options: { origins: readonly string[] }): MiddlewareHandler<AppEnv> {
@@ -22,26 +22,22 @@ export function cors(options: { origins: readonly string[] }): MiddlewareHandler
       : origin !== undefined && allowed.has(origin)
         ? origin
         : null
+    if (!anyOrigin) c.header('Vary', 'Origin', { append: true })
+    if (allowOrigin !== null) c.header('Access-Control-Allow-Origin', allowOrigin)
     const isPreflight =
       c.req.method === 'OPTIONS' &&
       origin !== undefined &&
       c.req.header('access-control-request-method') !== undefined
     if (isPreflight) {
-      c.res = c.body(null, 204)
-    } else {
-      await next()
+      if (allowOrigin === null) return c.body(null, 204)
+      return c.body(null, 204, {
+        'Access-Control-Allow-Methods': ALLOW_METHODS,
+        'Access-Control-Allow-Headers': ALLOW_HEADERS,
+        'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_SECONDS),
+      })
     }
-    const h = c.res.headers
-    if (!anyOrigin) h.append('Vary', 'Origin')
-    if (allowOrigin === null) return
-    h.set('Access-Control-Allow-Origin', allowOrigin)
-    if (isPreflight) {
-      h.set('Access-Control-Allow-Methods', ALLOW_METHODS)
-      h.set('Access-Control-Allow-Headers', ALLOW_HEADERS)
-      h.set('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_SECONDS))
-      return c.res
-    } else {
-      h.set('Access-Control-Expose-Headers', EXPOSE_HEADERS)
-    }
+    // Prepared before the route runs, so every response of this context carries them, errors too.
+    if (allowOrigin !== null) c.header('Access-Control-Expose-Headers', EXPOSE_HEADERS)
+    await next()
   }
 }

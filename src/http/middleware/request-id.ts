@@ -11,7 +11,7 @@ export function requestId(): MiddlewareHandler<AppEnv> {
     const sent = c.req.header('x-request-id')
     const id = sent !== undefined && SANE_REQUEST_ID.test(sent) ? sent : randomUUID()
     c.set('requestId', id)
+    c.header('X-Request-Id', id)
     await next()
-    c.res.headers.set('X-Request-Id', id)
   }
 }
