@@ -56,6 +56,7 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
   }
 
   let keyring: ReturnType<typeof createKeyring> | undefined
+  let hasher: ReturnType<typeof createPasswordHasher> | undefined
   // Without a limiter store from the embedding program, the core keeps its own (memory, or
   // Redis when rate_limit.redis_url is set) for the login lockout.
   const ownLimiters: LimiterBackend | undefined = options.limiters
@@ -63,7 +64,7 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
     : createLimiterBackend(config, logger)
   try {
     const migrations = await store.migrate()
-    const hasher = createPasswordHasher({
+    hasher = createPasswordHasher({
       policy: config.password,
       onHash: (e) => emit({ type: 'hash', ...e }),
     })
@@ -90,6 +91,7 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
     return assemble(deps, migrations, listeners, ownLimiters)
   } catch (error) {
     keyring?.close()
+    await hasher?.close()
     await ownLimiters?.close()
     await store.close().catch(() => undefined)
     throw error
@@ -215,6 +217,7 @@ function assemble(
       keyring.close()
       listeners.clear()
       await ownLimiters?.close()
+      await deps.hasher.close()
       await store.close()
     },
   }

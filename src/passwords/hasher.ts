@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2'
-import bcrypt from 'bcryptjs'
 import type { Config } from '../config.js'
 import { createHashPool, type HashJobTiming, type HashPoolStats } from './hash-pool.js'
-import { verifyPasslibScrypt } from './passlib-scrypt.js'
+import { createHashWorkers } from './hash-workers.js'
+import { type ScryptDerive, verifyPasslibScrypt } from './passlib-scrypt.js'
 
 /** The Argon2 and pool settings the hasher reads from `config.password`. */
 export type HashPolicy = Pick<
@@ -39,11 +38,12 @@ export interface PasswordHasher {
   /** Does the work of one verify at the configured parameters, for users that do not exist. */
   verifyDummy(password: string): Promise<void>
   stats(): HashPoolStats
+  /** Stops the hashing threads. */
+  close(): Promise<void>
 }
 
-// @node-rs/argon2 declares Algorithm as an ambient const enum, which isolated modules cannot
-// read; 2 is its Argon2id member.
-const ARGON2ID = 2 as Algorithm
+// @node-rs/argon2's Algorithm enum: 2 is Argon2id.
+const ARGON2ID = 2
 
 type Scheme = 'argon2' | 'bcrypt' | 'scrypt'
 
@@ -77,20 +77,29 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     maxQueued: policy.max_queued_hashes,
     ...(options.onHash ? { onJob: options.onHash } : {}),
   })
+  // Every hash runs on low-priority threads, never on the event loop or libuv's pool.
+  const workers = createHashWorkers(policy.max_concurrent_hashes)
   const maxVerifyMemoryKiB = Math.max(MAX_VERIFY_MEMORY_KIB, policy.argon2_memory_cost)
   let dummyHash: Promise<string> | undefined
 
-  const hash = (password: string) => pool.run(() => argon2Hash(password, argon2Options))
+  const argon2Verify = (stored: string, password: string) =>
+    workers.run({ op: 'argon2.verify', stored, password }).catch(() => false)
+  const scrypt: ScryptDerive = (password, salt, keyLength, cost) =>
+    workers.run({ op: 'scrypt', password, salt, keyLength, cost }).catch(() => undefined)
+  const hash = (password: string) =>
+    pool.run(() => workers.run({ op: 'argon2.hash', password, options: argon2Options }))
 
   const verify = async (stored: string, password: string): Promise<boolean> => {
     // Recognising the scheme first means a garbage hash costs nothing and never fills the pool.
     switch (schemeOf(stored, maxVerifyMemoryKiB)) {
       case 'argon2':
-        return pool.run(() => argon2Verify(stored, password).catch(() => false))
+        return pool.run(() => argon2Verify(stored, password))
       case 'bcrypt':
-        return pool.run(() => bcrypt.compare(password, stored).catch(() => false))
+        return pool.run(() =>
+          workers.run({ op: 'bcrypt.verify', stored, password }).catch(() => false),
+        )
       case 'scrypt':
-        return pool.run(() => verifyPasslibScrypt(stored, password))
+        return pool.run(() => verifyPasslibScrypt(stored, password, scrypt))
       default:
         return false
     }
@@ -120,8 +129,9 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
         dummyHash = undefined
         throw error
       }
-      await pool.run(() => argon2Verify(stored, password).catch(() => false))
+      await pool.run(() => argon2Verify(stored, password))
     },
     stats: () => pool.stats(),
+    close: () => workers.close(),
   }
 }

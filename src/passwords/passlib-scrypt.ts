@@ -34,11 +34,31 @@ export function parsePasslibScrypt(stored: string): PasslibScryptHash | undefine
   return { logN, blockSize, parallelism, salt: saltBytes, checksum: checksumBytes }
 }
 
+/** Derives scrypt key bytes; undefined when the parameters are refused. */
+export type ScryptDerive = (
+  password: string,
+  salt: Buffer,
+  keyLength: number,
+  cost: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Uint8Array | undefined>
+
+/** node:crypto's asynchronous scrypt (on libuv's thread pool). */
+export const nodeScrypt: ScryptDerive = (password, salt, keyLength, cost) =>
+  new Promise((resolve) => {
+    scrypt(Buffer.from(password, 'utf8'), salt, keyLength, cost, (err, key) =>
+      resolve(err ? undefined : key),
+    )
+  })
+
 /**
- * Verifies `password` against a passlib scrypt hash with node:crypto's asynchronous scrypt
- * (off the event loop) and a constant-time comparison. Malformed or oversized hashes give false.
+ * Verifies `password` against a passlib scrypt hash with `derive` (off the event loop) and a
+ * constant-time comparison. Malformed or oversized hashes give false.
  */
-export async function verifyPasslibScrypt(stored: string, password: string): Promise<boolean> {
+export async function verifyPasslibScrypt(
+  stored: string,
+  password: string,
+  derive: ScryptDerive = nodeScrypt,
+): Promise<boolean> {
   const parsed = parsePasslibScrypt(stored)
   if (!parsed) return false
   const { logN, blockSize: r, parallelism: p, salt, checksum } = parsed
@@ -46,16 +66,17 @@ export async function verifyPasslibScrypt(stored: string, password: string): Pro
   // scrypt needs 128·N·r bytes for V plus 128·r·p for B; add slack for OpenSSL's bookkeeping.
   const needed = 128 * N * r + 128 * r * p
   if (needed > MAX_MEMORY_BYTES) return false
-  const derived = await new Promise<Buffer | undefined>((resolve) => {
-    scrypt(
-      Buffer.from(password, 'utf8'),
-      salt,
-      checksum.length,
-      { N, r, p, maxmem: needed + 1024 * 1024 },
-      (err, key) => resolve(err ? undefined : key),
-    )
+  const derived = await derive(password, salt, checksum.length, {
+    N,
+    r,
+    p,
+    maxmem: needed + 1024 * 1024,
   })
-  return derived !== undefined && timingSafeEqual(derived, checksum)
+  return (
+    derived !== undefined &&
+    derived.length === checksum.length &&
+    timingSafeEqual(derived, checksum)
+  )
 }
 
 function decodeUnpadded(text: string): Buffer | undefined {
