@@ -1,4 +1,4 @@
-import { type KeyObject, sign } from 'node:crypto'
+import { type KeyObject, sign, verify } from 'node:crypto'
 import type { SigningAlgorithm } from '../storage/records.js'
 
 /** What signs a JWS: the key id for the header, its algorithm and the parsed private key. */
@@ -40,4 +40,64 @@ export function signCompactJws(payload: object, signer: JwsSigner): string {
       break
   }
   return `${signingInput}.${signature.toString('base64url')}`
+}
+
+/** A public key that may verify tokens naming its kid, with the one algorithm it is for. */
+export interface JwsVerifier {
+  algorithm: SigningAlgorithm
+  publicKey: KeyObject
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/
+
+/** Decodes one base64url JSON segment into an object, or undefined. */
+function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Verifies a compact JWS with synchronous node:crypto and returns its payload, or undefined when
+ * anything is off: shape, header (`typ` must be JWT, no `crit`, a known `kid` whose key is for
+ * exactly the header's `alg` — so `none` and HS256-with-the-public-key never verify), or the
+ * signature (RFC 7515 §5.2). Synchronous so that verification never queues on libuv's pool.
+ */
+export function verifyCompactJws(
+  token: string,
+  keys: ReadonlyMap<string, JwsVerifier>,
+): Record<string, unknown> | undefined {
+  const parts = token.split('.')
+  if (parts.length !== 3) return undefined
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string]
+  if (!SEGMENT.test(headerPart) || !SEGMENT.test(payloadPart) || !SEGMENT.test(signaturePart)) {
+    return undefined
+  }
+  const header = decodeJsonObject(headerPart)
+  if (header?.typ !== 'JWT' || header.crit !== undefined) return undefined
+  if (typeof header.kid !== 'string' || typeof header.alg !== 'string') return undefined
+  const key = keys.get(header.kid)
+  if (!key || key.algorithm !== header.alg) return undefined
+  const data = Buffer.from(`${headerPart}.${payloadPart}`, 'ascii')
+  const signature = Buffer.from(signaturePart, 'base64url')
+  let valid: boolean
+  switch (key.algorithm) {
+    case 'RS256':
+      valid = verify('sha256', data, key.publicKey, signature)
+      break
+    case 'ES256':
+      valid =
+        signature.length === 64 &&
+        verify('sha256', data, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature)
+      break
+    case 'EdDSA':
+      valid = verify(null, data, key.publicKey, signature)
+      break
+  }
+  return valid ? decodeJsonObject(payloadPart) : undefined
 }
