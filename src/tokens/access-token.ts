@@ -71,6 +71,9 @@ export type VerifiedAccessToken = AccessTokenClaims
  */
 export const CLOCK_TOLERANCE_SECONDS = 5
 
+/** How many verified tokens each verifier remembers (oldest forgotten first). */
+const VERIFIED_CACHE_SIZE = 10_000
+
 /** Tokens longer than this are rejected before parsing: ours are ~1 KB, this stops junk early. */
 const MAX_TOKEN_LENGTH = 8192
 
@@ -128,13 +131,23 @@ export function createAccessTokenVerifier(
     ]),
   )
   const audience = new Set(options.audience)
+  // Clients present the same token for its whole life: its signature and static claims are
+  // checked once per key set (the cache goes with this verifier), the clock on every use.
+  const verified = new Map<string, AccessTokenClaims>()
 
   const verify = async (token: string): Promise<VerifiedAccessToken> => {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw invalidAccessToken()
-    const payload = verifyCompactJws(token, keys)
-    const claims = payload ? readClaims(payload) : undefined
-    if (!claims || claims.iss !== options.issuer || !claims.aud.some((a) => audience.has(a))) {
-      throw invalidAccessToken()
+    let claims = verified.get(token)
+    if (claims === undefined) {
+      const payload = verifyCompactJws(token, keys)
+      claims = payload ? readClaims(payload) : undefined
+      if (!claims || claims.iss !== options.issuer || !claims.aud.some((a) => audience.has(a))) {
+        throw invalidAccessToken()
+      }
+      if (verified.size >= VERIFIED_CACHE_SIZE) {
+        verified.delete(verified.keys().next().value as string)
+      }
+      verified.set(token, claims)
     }
     const now = options.clock.now().getTime() / 1000
     if (claims.nbf > now + CLOCK_TOLERANCE_SECONDS) throw invalidAccessToken()

@@ -399,21 +399,25 @@ export function createKeyring(deps: KeyringDeps): Keyring {
     },
 
     async verifyAccessToken(token) {
-      let verifier = currentView(clock.now()).verifier
-      const kid = peekKid(token)
-      if (kid !== undefined && !verifier.kids.has(kid) && !fileMode) {
-        const nowMs = clock.now().getTime()
-        if (nowMs - lastKidReloadMs >= UNKNOWN_KID_RELOAD_INTERVAL_MS) {
-          lastKidReloadMs = nowMs
-          try {
-            await reload()
-          } catch (error) {
-            logger.warn({ err: error }, 'signing keys: reload for an unknown kid failed')
-          }
-          verifier = currentView(clock.now()).verifier
+      try {
+        return await currentView(clock.now()).verifier.verify(token)
+      } catch (error) {
+        // Another instance may have rotated: one reload for a kid we have not seen (rate-limited
+        // so junk kids cannot hammer the database), then one more try.
+        const kid = peekKid(token)
+        if (kid === undefined || fileMode || currentView(clock.now()).verifier.kids.has(kid)) {
+          throw error
         }
+        const nowMs = clock.now().getTime()
+        if (nowMs - lastKidReloadMs < UNKNOWN_KID_RELOAD_INTERVAL_MS) throw error
+        lastKidReloadMs = nowMs
+        try {
+          await reload()
+        } catch (reloadError) {
+          logger.warn({ err: reloadError }, 'signing keys: reload for an unknown kid failed')
+        }
+        return currentView(clock.now()).verifier.verify(token)
       }
-      return verifier.verify(token)
     },
 
     jwks() {
