@@ -32,6 +32,8 @@ export interface HashPool {
    */
   run<T>(job: () => Promise<T>): Promise<T>
   stats(): HashPoolStats
+  /** True when a new job would be refused right now (every slot busy, the queue full). */
+  isFull(): boolean
 }
 
 interface Waiter {
@@ -89,5 +91,6 @@ export function createHashPool(options: HashPoolOptions): HashPool {
       })
     },
     stats: () => ({ active, queued: queue.length }),
+    isFull: () => active >= maxConcurrent && queue.length >= maxQueued,
   }
 }

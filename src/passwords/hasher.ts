@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
+import { UsersError } from '../errors.js'
 import { createHashPool, type HashJobTiming, type HashPoolStats } from './hash-pool.js'
 import { createHashWorkers } from './hash-workers.js'
 import { type ScryptDerive, verifyPasslibScrypt } from './passlib-scrypt.js'
@@ -38,6 +39,11 @@ export interface PasswordHasher {
   /** Does the work of one verify at the configured parameters, for users that do not exist. */
   verifyDummy(password: string): Promise<void>
   stats(): HashPoolStats
+  /**
+   * Throws OVERLOADED when a hash would be refused now: callers check this before any other work
+   * for a request that will need a hash, so shedding load under a flood costs almost nothing.
+   */
+  assertCapacity(): void
   /** Stops the hashing threads. */
   close(): Promise<void>
 }
@@ -132,6 +138,9 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
       await pool.run(() => argon2Verify(stored, password))
     },
     stats: () => pool.stats(),
+    assertCapacity() {
+      if (pool.isFull()) throw new UsersError('OVERLOADED', { retryAfterSeconds: 1 })
+    },
     close: () => workers.close(),
   }
 }

@@ -84,6 +84,8 @@ export function createSessionService(deps: CoreDeps) {
     if (typeof username !== 'string' || typeof password !== 'string') {
       throw new UsersError('VALIDATION_ERROR', { message: 'username and password are required' })
     }
+    // A full hash queue is answered before any other work: under a flood, refusals stay cheap.
+    hasher.assertCapacity()
     // Lockout first: while locked no hash is computed, even for the right password.
     try {
       await lockout.assertNotLocked(username, ctx?.ip)

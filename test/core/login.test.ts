@@ -146,3 +146,39 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x)
   return out
 }
+
+describe('a full hash queue (SPEC §6.3)', () => {
+  it('refuses logins with OVERLOADED at once, before the lockout or any lookup', async () => {
+    const { core } = await createTestCore({
+      // Hashes slow enough (tens of ms) that one is surely still running when the login arrives.
+      password: {
+        max_concurrent_hashes: 1,
+        max_queued_hashes: 0,
+        argon2_memory_cost: 65536,
+        argon2_time_cost: 3,
+      },
+      rate_limit: { max_failed_logins: 1 },
+    })
+    try {
+      await core.createUser({ username: 'busy', password: GOOD_PASSWORD })
+      const hashing = core.createUser({ username: 'other', password: GOOD_PASSWORD })
+      for (let i = 0; i < 200 && core.hashPoolStats().active === 0; i++) {
+        await new Promise((r) => setTimeout(r, 1))
+      }
+      expect(core.hashPoolStats().active).toBe(1)
+      await expect(
+        core.authenticatePassword('busy', 'wrong', { ip: '10.1.1.1' }),
+      ).rejects.toMatchObject({
+        code: 'OVERLOADED',
+        retryAfterSeconds: 1,
+      })
+      await hashing
+      // The refused attempt counted as no failure: the lockout (1 failure) did not trip.
+      await expect(
+        core.authenticatePassword('busy', GOOD_PASSWORD, { ip: '10.1.1.1' }),
+      ).resolves.toBeDefined()
+    } finally {
+      await core.close()
+    }
+  })
+})

@@ -35,6 +35,8 @@ export function accessLog(options: {
     const route = routePattern(c)
     const method = c.req.method
     const status = c.res.status
+    options.metrics?.observeRequest(route, method, status, seconds)
+    if (!options.logger.isLevelEnabled('info')) return
     options.logger.info(
       {
         request_id: c.get('requestId'),
@@ -47,6 +49,5 @@ export function accessLog(options: {
       },
       'request',
     )
-    options.metrics?.observeRequest(route, method, status, seconds)
   }
 }
