@@ -154,7 +154,7 @@ export function createApiKeyService(deps: CoreDeps) {
     const key = principal.apiKey as ApiKeyInfo
     const roles = attenuateRoles(principal.user.roles, key.permissions)
     const scope = computeScope(config.jwt, roles)
-    const access = keyring.issueAccessToken({
+    const access = await keyring.issueAccessToken({
       user: {
         id: principal.user.id,
         username: principal.user.username,

@@ -22,13 +22,13 @@ export function createSessionService(deps: CoreDeps) {
   const { store, hasher, keyring, clock, random, config, lockout } = deps
   const invalidToken = () => new UsersError('INVALID_TOKEN')
 
-  function tokenResponse(
+  async function tokenResponse(
     user: UserRecord,
     session: SessionRecord,
     refreshToken: string,
-  ): TokenResponse {
+  ): Promise<TokenResponse> {
     const scope = computeScope(config.jwt, user.roles)
-    const access = keyring.issueAccessToken({
+    const access = await keyring.issueAccessToken({
       user: { id: user.id, username: user.username, email: user.email, roles: user.roles },
       sessionId: session.id,
       scope,

@@ -14,7 +14,7 @@ import {
   peekKid,
   type VerifiedAccessToken,
 } from './access-token.js'
-import { signCompactJws } from './jws.js'
+import { signCompactJwsAsync } from './jws.js'
 import { isSealed, openPrivateKey, sealPrivateKey } from './key-encryption.js'
 import {
   isPublished,
@@ -84,7 +84,7 @@ export interface Keyring {
   /** Loads the keys: `jwt.private_key_file`, or the stored keys (created on first start). */
   init(): Promise<void>
   /** Signs an access token with the current key, synchronously (STYLE: off the libuv pool). */
-  issueAccessToken(input: IssueAccessTokenInput): IssuedAccessToken
+  issueAccessToken(input: IssueAccessTokenInput): Promise<IssuedAccessToken>
   /** Verifies an access token; UNAUTHORIZED on any failure. */
   verifyAccessToken(token: string): Promise<VerifiedAccessToken>
   /** Every key a validator may meet: current, next, and retired until they expire. */
@@ -368,7 +368,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       }
     },
 
-    issueAccessToken(input) {
+    async issueAccessToken(input) {
       const now = clock.now()
       const ttlSeconds = input.ttlSeconds ?? jwt.access_ttl_seconds
       if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > jwt.access_ttl_seconds) {
@@ -389,7 +389,11 @@ export function createKeyring(deps: KeyringDeps): Keyring {
         now,
         ttlSeconds,
       })
-      const token = signCompactJws(claims, { kid: key.kid, algorithm: key.algorithm, privateKey })
+      const token = await signCompactJwsAsync(claims, {
+        kid: key.kid,
+        algorithm: key.algorithm,
+        privateKey,
+      })
       return {
         token,
         jti: claims.jti,

@@ -106,7 +106,7 @@ for (const target of [sqliteFile, postgres]) {
       for (const i of all) expect(i.keyring.currentKid()).toBe(kid)
       // a token from any instance verifies on every other
       for (const signer of all) {
-        const { token } = signer.keyring.issueAccessToken({
+        const { token } = await signer.keyring.issueAccessToken({
           user: USER,
           scope: 'openid',
           roles: [],

@@ -69,8 +69,10 @@ async function startKeyring(
   return keyring
 }
 
-function issue(keyring: Keyring, sessionId = 'b2a7c1d0-0000-4000-8000-000000000001') {
-  return keyring.issueAccessToken({ user: USER, sessionId, scope: 'openid', roles: ['user'] }).token
+async function issue(keyring: Keyring, sessionId = 'b2a7c1d0-0000-4000-8000-000000000001') {
+  return (
+    await keyring.issueAccessToken({ user: USER, sessionId, scope: 'openid', roles: ['user'] })
+  ).token
 }
 
 /** What an outside validator does: jose against the published JWKS. */
@@ -112,7 +114,7 @@ describe('first start and restart', () => {
   it('keeps the same keys across a restart on the same file', async () => {
     const clock = createManualClock(START)
     const first = await startKeyring(await openTestStore(fileUrl()), clock)
-    const token = issue(first)
+    const token = await issue(first)
     const before = first.jwksDocument()
     clock.advance(MIN)
     const second = await startKeyring(await openTestStore(fileUrl()), clock)
@@ -124,9 +126,9 @@ describe('first start and restart', () => {
   it('verifies its tokens and returns typed claims; API-key tokens carry no sid', async () => {
     const clock = createManualClock(START)
     const keyring = await startKeyring(await openTestStore(), clock)
-    const claims = await keyring.verifyAccessToken(issue(keyring))
+    const claims = await keyring.verifyAccessToken(await issue(keyring))
     expect(claims).toMatchObject({ sub: USER.id, sid: expect.any(String), email: null })
-    const apiKeyToken = keyring.issueAccessToken({
+    const apiKeyToken = await keyring.issueAccessToken({
       user: USER,
       apiKeyId: 'key-1',
       scope: 'openid',
@@ -141,9 +143,9 @@ describe('first start and restart', () => {
 
   it('refuses a ttl longer than access_ttl_seconds (retired keys are published only that long)', async () => {
     const keyring = await startKeyring(await openTestStore(), createManualClock(START))
-    expect(() =>
+    await expect(
       keyring.issueAccessToken({ user: USER, scope: 'openid', roles: [], ttlSeconds: 901 }),
-    ).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR' }))
+    ).rejects.toMatchObject({ code: 'VALIDATION_ERROR' })
   })
 })
 
@@ -153,7 +155,7 @@ describe('rotation', () => {
     const store = await openTestStore()
     const keyring = await startKeyring(store, clock)
     const [oldKid, nextKid] = kids(keyring)
-    const before = issue(keyring)
+    const before = await issue(keyring)
     expect(kidOf(before)).toBe(oldKid)
     await joseVerify(keyring, before, clock)
 
@@ -164,9 +166,9 @@ describe('rotation', () => {
     expect(newNext).toBeDefined()
     expect(kids(keyring)).toEqual([oldKid, nextKid, newNext])
     clock.advance(PUBLISH_LEAD_SECONDS * 1000 - 1_000)
-    expect(kidOf(issue(keyring))).toBe(oldKid)
+    expect(kidOf(await issue(keyring))).toBe(oldKid)
     clock.advance(1_000)
-    const after = issue(keyring)
+    const after = await issue(keyring)
     expect(kidOf(after)).toBe(nextKid)
     expect(keyring.list().map((k) => k.status)).toEqual(['current', 'next', 'retired'])
 
@@ -288,7 +290,7 @@ describe('rotation', () => {
     const store = await openTestStore()
     const keyring = await startKeyring(store, clock)
     const oldKid = keyring.currentKid()
-    const oldToken = issue(keyring)
+    const oldToken = await issue(keyring)
     clock.advance(DAY)
     await keyring.rotate()
     clock.advance((900 + 60) * 1000 - 1)
@@ -314,7 +316,7 @@ describe('rotation', () => {
     await keyring.rotate()
     // k2 was published just now: k1 keeps signing for 300 s
     expect(keyring.currentKid()).toBe(k1)
-    const t1 = issue(keyring)
+    const t1 = await issue(keyring)
     clock.advance(PUBLISH_LEAD_SECONDS * 1000)
     expect(keyring.currentKid()).toBe(k2)
     await expect(keyring.verifyAccessToken(t1)).resolves.toBeDefined()
@@ -329,7 +331,7 @@ describe('rotation', () => {
     const clock = createManualClock(START)
     const keyring = await startKeyring(store, clock, { algorithm: 'EdDSA', private_key_file: path })
     expect(keyring.jwks().keys).toHaveLength(1)
-    const token = issue(keyring)
+    const token = await issue(keyring)
     await expect(joseVerify(keyring, token, clock)).resolves.toBeDefined()
     expect(kidOf(token)).toBe(keyring.currentKid())
     await expect(keyring.rotate()).rejects.toMatchObject({ code: 'CONFLICT' })
@@ -361,7 +363,7 @@ describe('several instances', () => {
     await a.rotate()
     await a.rotate() // a's newest key is one b has never seen
     clock.advance(PUBLISH_LEAD_SECONDS * 1000)
-    const token = issue(a)
+    const token = await issue(a)
     expect(b.jwks().keys.map((k) => k.kid)).not.toContain(kidOf(token))
 
     const list = vi.spyOn(storeB, 'listSigningKeys')
@@ -427,8 +429,8 @@ describe('key_encryption_secret', () => {
     const again = await startKeyring(await openTestStore(`sqlite://${path}`), clock, {
       key_encryption_secret: SECRET,
     })
-    await expect(again.verifyAccessToken(issue(keyring))).resolves.toBeDefined()
-    expect(kidOf(issue(again))).toBe(keyring.currentKid())
+    await expect(again.verifyAccessToken(await issue(keyring))).resolves.toBeDefined()
+    expect(kidOf(await issue(again))).toBe(keyring.currentKid())
   })
 
   it('fails start-up clearly with a wrong or missing secret, never echoing it', async () => {
@@ -453,7 +455,7 @@ describe('key_encryption_secret', () => {
     const clock = createManualClock(START)
     const store = await openTestStore(fileUrl())
     const plain = await startKeyring(store, clock)
-    const token = issue(plain)
+    const token = await issue(plain)
     const lines: string[] = []
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -482,14 +484,14 @@ describe('algorithm change', () => {
     const clock = createManualClock(START)
     const es = await startKeyring(await openTestStore(fileUrl()), clock, { algorithm: 'ES256' })
     clock.advance(DAY)
-    const esToken = issue(es)
+    const esToken = await issue(es)
     const store = await openTestStore(fileUrl())
     const ed = await startKeyring(store, clock, { algorithm: 'EdDSA' })
     // the EdDSA key is published now and signs once it has been published for 300 s
-    expect(decodeProtectedHeader(issue(ed)).alg).toBe('ES256')
+    expect(decodeProtectedHeader(await issue(ed)).alg).toBe('ES256')
     expect(ed.jwks().keys.map((k) => k.alg)).toContain('EdDSA')
     clock.advance(PUBLISH_LEAD_SECONDS * 1000)
-    const edToken = issue(ed)
+    const edToken = await issue(ed)
     expect(decodeProtectedHeader(edToken).alg).toBe('EdDSA')
     for (const token of [esToken, edToken]) {
       await expect(ed.verifyAccessToken(token)).resolves.toBeDefined()
