@@ -271,15 +271,23 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     listUsers: (query) =>
       guard(async () => {
         const where = userFilters(query)
+        // Deferred join: the offset walks only the (created_at, id) index, then the page's rows
+        // are fetched by id — a deep page no longer reads every skipped row.
+        const pageIds = db
+          .selectFrom('users')
+          .select('id')
+          .where(where)
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(query.limit)
+          .offset(query.offset)
         const [rows, count] = await Promise.all([
           db
             .selectFrom('users')
             .selectAll()
-            .where(where)
+            .where('id', 'in', pageIds)
             .orderBy('created_at', 'desc')
             .orderBy('id', 'desc')
-            .limit(query.limit)
-            .offset(query.offset)
             .execute(),
           db
             .selectFrom('users')
