@@ -14,6 +14,7 @@ import { bulkInsertUsers } from './bulk-insert-users.js'
 import { mapDatabaseError } from './db-errors.js'
 import { runMigrations } from './migrator.js'
 import { prepareQuery, slot } from './prepared.js'
+import type { AuditEventInput } from './records.js'
 import {
   apiKeyToRow,
   rowToApiKey,
@@ -81,6 +82,25 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
         }
       }),
     )
+  }
+  /** Sets revoked_at once (false when unknown or already revoked), with its audit events. */
+  function revokeRow(
+    table: 'sessions' | 'api_keys',
+    id: string,
+    at: Date,
+    audit: AuditEventInput[],
+  ): Promise<boolean> {
+    return transaction(async (trx) => {
+      const result = await trx
+        .updateTable(table)
+        .set({ revoked_at: toMillis(at) })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      if (Number(result.numUpdatedRows) === 0) return false
+      await appendAudit(trx, audit)
+      return true
+    })
   }
 
   async function advisoryLock(trx: Kysely<Database>, key: number): Promise<void> {
@@ -406,18 +426,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
           .execute()
       }),
 
-    revokeSession: (id, at, audit) =>
-      transaction(async (trx) => {
-        const result = await trx
-          .updateTable('sessions')
-          .set({ revoked_at: toMillis(at) })
-          .where('id', '=', id)
-          .where('revoked_at', 'is', null)
-          .executeTakeFirst()
-        if (Number(result.numUpdatedRows) === 0) return false
-        await appendAudit(trx, audit)
-        return true
-      }),
+    revokeSession: (id, at, audit) => revokeRow('sessions', id, at, audit),
 
     revokeUserSessions: (userId, at, audit) =>
       transaction(async (trx) => {
@@ -505,18 +514,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
         return rows.map(rowToApiKey)
       }),
 
-    revokeApiKey: (id, at, audit) =>
-      transaction(async (trx) => {
-        const result = await trx
-          .updateTable('api_keys')
-          .set({ revoked_at: toMillis(at) })
-          .where('id', '=', id)
-          .where('revoked_at', 'is', null)
-          .executeTakeFirst()
-        if (Number(result.numUpdatedRows) === 0) return false
-        await appendAudit(trx, audit)
-        return true
-      }),
+    revokeApiKey: (id, at, audit) => revokeRow('api_keys', id, at, audit),
 
     touchApiKey: (id, at, staleBefore) =>
       guard(async () => {
