@@ -213,10 +213,19 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     return (eb: ExpressionBuilder<Database, 'users'>) => {
       const conditions: Expression<SqlBool>[] = []
       if (query.search !== undefined && query.search !== '') {
-        const p = `%${escapeLike(query.search.toLowerCase())}%`
+        const needle = query.search.toLowerCase()
+        const p = `%${escapeLike(needle)}%`
         conditions.push(
           sql<SqlBool>`(username_lower like ${p} escape '\\' or email_lower like ${p} escape '\\' or lower(display_name) like ${p} escape '\\')`,
         )
+        // SQLite: the trigram index narrows to candidate rows first (3+ characters); the LIKE
+        // above still decides, so results are exactly those of the scan.
+        if (dialect === 'sqlite' && [...needle].length >= 3) {
+          const phrase = `"${needle.replace(/"/g, '""')}"`
+          conditions.push(
+            sql<SqlBool>`users.rowid in (select rowid from users_search where users_search match ${phrase})`,
+          )
+        }
       }
       if (query.active !== undefined) conditions.push(eb('active', '=', bool(query.active)))
       if (query.role !== undefined) {

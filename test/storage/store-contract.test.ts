@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { computeAuditHash, GENESIS_HASH } from '../../src/audit/chain.js'
 import { isUsersError, type UsersError } from '../../src/errors.js'
 import { createKyselyStore } from '../../src/storage/kysely-store.js'
+import { MIGRATIONS } from '../../src/storage/migrations/index.js'
 import { createPostgresKysely } from '../../src/storage/postgres.js'
 import type {
   ApiKeyRecord,
@@ -26,6 +27,8 @@ import {
   postgresUnavailableReason,
   type TempPostgresDatabase,
 } from '../helpers/databases.js'
+
+const ALL_MIGRATIONS = MIGRATIONS.map((m) => m.name)
 
 // One contract, every database (kysely's habit): each target opens a fresh, migrated store per
 // test; `sibling()` opens a second store on the same database, as a second process would.
@@ -287,7 +290,7 @@ for (const { target, skip } of targets) {
 
     describe('migrations', () => {
       it('are recorded and idempotent', async () => {
-        expect(await store.migrate()).toEqual({ applied: [], alreadyApplied: ['0001_initial'] })
+        expect(await store.migrate()).toEqual({ applied: [], alreadyApplied: ALL_MIGRATIONS })
         await store.ping()
       })
 
@@ -297,7 +300,7 @@ for (const { target, skip } of targets) {
         await store.insertUser(alice, [event('user.created', alice.id)])
         await store.close()
         const reopened = db.openAnother()
-        expect(await reopened.migrate()).toEqual({ applied: [], alreadyApplied: ['0001_initial'] })
+        expect(await reopened.migrate()).toEqual({ applied: [], alreadyApplied: ALL_MIGRATIONS })
         expect(await reopened.findUserById(alice.id)).toEqual(alice)
         expect((await reopened.auditChainState()).headSeq).toBe(1)
       })
@@ -315,8 +318,8 @@ for (const { target, skip } of targets) {
           )
           try {
             const results = await Promise.all([a.migrate(), b.migrate()])
-            expect(results.flatMap((r) => r.applied)).toEqual(['0001_initial'])
-            expect(results.flatMap((r) => r.alreadyApplied)).toEqual(['0001_initial'])
+            expect(results.flatMap((r) => r.applied)).toEqual(ALL_MIGRATIONS)
+            expect(results.flatMap((r) => r.alreadyApplied)).toEqual(ALL_MIGRATIONS)
           } finally {
             await a.close()
             await b.close()
@@ -429,6 +432,29 @@ for (const { target, skip } of targets) {
         expect(
           await names({ role: 'admin', active: true, search: 'bo', limit: 1, offset: 0 }),
         ).toEqual({ names: ['bob'], total: 1 })
+      })
+
+      it('keeps substring search exact through updates, deletes and bulk inserts', async () => {
+        const names = async (search: string) =>
+          (await store.listUsers({ search, limit: 10, offset: 0 })).items.map((u) => u.username)
+        const erin = user({ username: 'erin', displayName: 'Erin Quartermaine', createdAt: at(1) })
+        await store.insertUser(erin, [])
+        await store.insertUsers(
+          [
+            user({ username: 'frank', email: 'frank@quarterly.test', createdAt: at(2) }),
+            user({ username: 'greta', displayName: 'Say "quote" %_', createdAt: at(3) }),
+          ],
+          [],
+        )
+        expect(await names('quarte')).toEqual(['frank', 'erin'])
+        expect(await names('"quote"')).toEqual(['greta'])
+        expect(await names('" %_')).toEqual(['greta'])
+        await store.updateUser(erin.id, { displayName: 'Erin Eriksson', updatedAt: at(4) }, {}, [])
+        expect(await names('quarte')).toEqual(['frank'])
+        expect(await names('ERIKS')).toEqual(['erin'])
+        await store.deleteUser(erin.id, {}, [])
+        expect(await names('eriks')).toEqual([])
+        expect(await names('xyz')).toEqual([])
       })
 
       it('updates fields, clears email with null, and returns undefined for a missing user', async () => {
@@ -890,7 +916,7 @@ describe('SQLite file shared by several processes', () => {
             firstUser: boolean
           },
       )
-      expect(results.flatMap((r) => r.migration.applied)).toEqual(['0001_initial'])
+      expect(results.flatMap((r) => r.migration.applied)).toEqual(ALL_MIGRATIONS)
       expect(results.filter((r) => r.firstUser)).toHaveLength(1)
       expect(new Set(results.map((r) => JSON.stringify(r.kids))).size).toBe(1)
       expect(results[0]?.kids).toHaveLength(1)

@@ -1,7 +1,11 @@
 import { initialMigration } from './0001-initial.js'
+import { userSearchMigration } from './0002-user-search.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
 
 /** Every migration, in the order it runs; append only, never reorder or rename. */
-export const MIGRATIONS: readonly Migration[] = Object.freeze([initialMigration])
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  initialMigration,
+  userSearchMigration,
+])
