@@ -140,30 +140,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 }
 
 /**
- * Periodic upkeep, never fatal: a due signing-key rotation every minute, audit retention daily.
- * The timers are unref'd so they never keep the process alive.
+ * Audit retention, checked every minute and applied daily; never fatal. (Due key rotations are
+ * the keyring's own job: it checks on every key reload, in the library as in the server.)
  */
 function startMaintenance(core: UsersCore, logger: Logger): () => void {
   let lastPrune = 0
-  let running = false
   const tick = async () => {
-    if (running) return
-    running = true
+    if (Date.now() - lastPrune < AUDIT_PRUNE_INTERVAL_MS) return
+    lastPrune = Date.now()
     try {
-      if (await core.keys.rotateIfDue()) logger.info('signing key rotated on schedule')
+      const deleted = await core.audit.prune()
+      if (deleted > 0) logger.info({ deleted }, 'pruned audit events past retention')
     } catch (err) {
-      logger.error({ err }, 'scheduled key rotation failed')
+      logger.error({ err }, 'audit pruning failed')
     }
-    if (Date.now() - lastPrune >= AUDIT_PRUNE_INTERVAL_MS) {
-      lastPrune = Date.now()
-      try {
-        const deleted = await core.audit.prune()
-        if (deleted > 0) logger.info({ deleted }, 'pruned audit events past retention')
-      } catch (err) {
-        logger.error({ err }, 'audit pruning failed')
-      }
-    }
-    running = false
   }
   const timer = setInterval(() => void tick(), MAINTENANCE_INTERVAL_MS)
   timer.unref()
