@@ -9,13 +9,11 @@ import { createHttpMetrics, type HttpMetrics, registerMetricsRoute } from './met
 import { accessLog } from './middleware/access-log.js'
 import { authenticate } from './middleware/authenticate.js'
 import { bodyLimit } from './middleware/body-limit.js'
-import { noStoreByDefault } from './middleware/cache-control.js'
-import { clientIp } from './middleware/client-ip.js'
-import { cors } from './middleware/cors.js'
 import { errorHandler, notFoundHandler } from './middleware/error-handler.js'
 import { principalOrIpKey, rateLimit } from './middleware/rate-limit.js'
-import { requestId } from './middleware/request-id.js'
-import { securityHeaders } from './middleware/security-headers.js'
+import { requestBasics } from './middleware/request-basics.js'
+import { createPublicDocuments, type PublicDocuments } from './public-documents.js'
+import { createHeaderPolicy, type HeaderPolicy } from './request-basics.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { registerApiKeyRoutes } from './routes/api-keys.js'
 import { registerAuthRoutes } from './routes/auth.js'
@@ -48,11 +46,25 @@ export interface CreateAppOptions {
 // Liveness and readiness probes must keep answering under any load (SPEC §2 rate_limit).
 const UNLIMITED_PATHS = new Set(['/health', '/ready'])
 
+/** The app and what the server's fast path (`edge.ts`) shares with it. */
+export interface AppParts {
+  app: Hono<AppEnv>
+  deps: RouteDeps
+  metrics: HttpMetrics
+  policy: HeaderPolicy
+  documents: PublicDocuments
+}
+
 /**
  * Builds the users-core REST API (SPEC §6) over a core as a Hono app: call `app.fetch` from a
  * server or `app.request()` in tests. Opens no port.
  */
 export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppEnv> {
+  return createAppParts(core, options).app
+}
+
+/** {@link createApp}, returning the parts a server also needs. */
+export function createAppParts(core: UsersCore, options: CreateAppOptions): AppParts {
   const config = options.publicUrl ? { ...core.config, public_url: options.publicUrl } : core.config
   const limiter =
     options.limiter ??
@@ -68,14 +80,15 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
 
   const metrics = options.metrics ?? createHttpMetrics(core)
   if (deps.limiter) metrics.trackLimiterStore(deps.limiter.state)
+  const policy = createHeaderPolicy({
+    trustProxy: config.api.trust_proxy,
+    corsOrigins: config.api.cors_allow_origins,
+  })
+  const documents = createPublicDocuments(core, config)
 
   const app = new Hono<AppEnv>()
-  app.use(requestId())
   app.use(accessLog({ logger: options.logger, metrics }))
-  app.use(securityHeaders({ trustProxy: config.api.trust_proxy }))
-  app.use(cors({ origins: config.api.cors_allow_origins }))
-  app.use(noStoreByDefault())
-  app.use(clientIp({ trustProxy: config.api.trust_proxy }))
+  app.use(requestBasics({ policy, trustProxy: config.api.trust_proxy }))
   app.use(authenticate({ core }))
   if (deps.limiter) {
     app.use(
@@ -89,7 +102,7 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
   app.use(bodyLimit({ maxBytes: config.api.max_body_bytes }))
 
   registerHealthRoutes(app, deps)
-  registerDiscoveryRoutes(app, deps)
+  registerDiscoveryRoutes(app, documents)
   registerAuthRoutes(app, deps)
   registerUserRoutes(app, deps)
   registerSessionRoutes(app, deps)
@@ -106,5 +119,5 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
 
   app.onError(errorHandler({ logger: options.logger }))
   app.notFound(notFoundHandler(() => app.routes))
-  return app
+  return { app, deps, metrics, policy, documents }
 }

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { UsersError } from '../../errors.js'
-import type { RequestLimiter } from '../../rate-limit/limiter.js'
+import type { RateLimitDecision, RequestLimiter } from '../../rate-limit/limiter.js'
 import type { AppEnv } from '../context.js'
 
 /** Options of {@link rateLimit}. */
@@ -12,11 +12,20 @@ export interface RateLimitOptions {
   skip?: (c: Context<AppEnv>) => boolean
 }
 
+/**
+ * Decisions the server's fast path (`edge.ts`) already took for requests it then handed on to the
+ * app, so a request never pays twice.
+ */
+export const decidedBeforeApp = new WeakMap<object, RateLimitDecision>()
+
 /** Takes one point per request; an empty budget answers 429 RATE_LIMITED with `Retry-After`. */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (options.skip?.(c)) return next()
-    const decision = await options.limiter.consume(options.key(c))
+    const incoming = c.env?.incoming
+    const decision =
+      (incoming && decidedBeforeApp.get(incoming)) ??
+      (await options.limiter.consume(options.key(c)))
     if (!decision.allowed) {
       throw new UsersError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds })
     }
