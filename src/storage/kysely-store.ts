@@ -48,6 +48,15 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
+/** True when a user query filters nothing, so its total is the number of all users. */
+function isUnfiltered(query: UserQuery): boolean {
+  return (
+    (query.search === undefined || query.search === '') &&
+    query.active === undefined &&
+    query.role === undefined
+  )
+}
+
 /**
  * The {@link Store} over Kysely, for SQLite and PostgreSQL alike. Every method is one
  * transaction (SQLite: BEGIN IMMEDIATE, so read-then-write never hits a busy snapshot); audit
@@ -237,6 +246,16 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     }
   }
 
+  /** The users_count row kept by triggers (migration 0003): exact, and one row to read. */
+  async function countAllUsers(): Promise<number> {
+    const row = await db
+      .selectFrom('users_count')
+      .select('total')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow()
+    return Number(row.total)
+  }
+
   function auditFilters(query: AuditQuery) {
     return (eb: ExpressionBuilder<Database, 'audit_events'>) => {
       const conditions: Expression<SqlBool>[] = []
@@ -310,7 +329,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
           .orderBy('id', 'desc')
           .limit(query.limit)
           .offset(query.offset)
-        const [rows, count] = await Promise.all([
+        const [rows, total] = await Promise.all([
           db
             .selectFrom('users')
             .selectAll()
@@ -318,23 +337,20 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
             .orderBy('created_at', 'desc')
             .orderBy('id', 'desc')
             .execute(),
-          db
-            .selectFrom('users')
-            .select((eb) => eb.fn.countAll<number | string>().as('n'))
-            .where(where)
-            .executeTakeFirstOrThrow(),
+          // Unfiltered, the trigger-kept count answers at once; a filter needs a real count.
+          isUnfiltered(query)
+            ? countAllUsers()
+            : db
+                .selectFrom('users')
+                .select((eb) => eb.fn.countAll<number | string>().as('n'))
+                .where(where)
+                .executeTakeFirstOrThrow()
+                .then((row) => Number(row.n)),
         ])
-        return { items: rows.map(rowToUser), total: Number(count.n) }
+        return { items: rows.map(rowToUser), total }
       }),
 
-    countUsers: () =>
-      guard(async () => {
-        const row = await db
-          .selectFrom('users')
-          .select((eb) => eb.fn.countAll<number | string>().as('n'))
-          .executeTakeFirstOrThrow()
-        return Number(row.n)
-      }),
+    countUsers: () => guard(countAllUsers),
 
     updateUser: (id, patch, options, audit) =>
       transaction(async (trx) => {

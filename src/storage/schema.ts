@@ -104,6 +104,12 @@ export interface AuditChainTable {
   anchor_hash: string
 }
 
+/** `users_count`: the single row holding the number of users, kept by triggers on `users`. */
+export interface UsersCountTable {
+  id: number
+  total: BigCount
+}
+
 /** `users_core_migrations`: which migrations ran, and when. */
 export interface MigrationsTable {
   name: string
@@ -119,6 +125,7 @@ export interface Database {
   denied_jtis: DeniedJtisTable
   audit_events: AuditEventsTable
   audit_chain: AuditChainTable
+  users_count: UsersCountTable
   users_core_migrations: MigrationsTable
 }
 

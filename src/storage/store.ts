@@ -125,7 +125,9 @@ export interface Store {
   findUserById(id: string): Promise<UserRecord | undefined>
   /** Case-insensitive lookup. */
   findUserByUsername(username: string): Promise<UserRecord | undefined>
+  /** A page newest first; `total` counts every match (read from a maintained count when unfiltered). */
   listUsers(query: UserQuery): Promise<Page<UserRecord>>
+  /** The number of users, from the count the database keeps exact on every insert and delete. */
   countUsers(): Promise<number>
   /** Returns the updated user, or undefined when it does not exist. */
   updateUser(

@@ -10,6 +10,7 @@ import { computeAuditHash, GENESIS_HASH } from '../../src/audit/chain.js'
 import { isUsersError, type UsersError } from '../../src/errors.js'
 import { createKyselyStore } from '../../src/storage/kysely-store.js'
 import { MIGRATIONS } from '../../src/storage/migrations/index.js'
+import { runMigrations } from '../../src/storage/migrator.js'
 import { createPostgresKysely } from '../../src/storage/postgres.js'
 import type {
   ApiKeyRecord,
@@ -43,11 +44,15 @@ interface Opened {
   openAnother?: () => Store
   /** Kills the server side of every connection (PostgreSQL only). */
   terminateConnections?: () => Promise<void>
+  /** `count(*)` of users, straight from the database: the truth maintained totals must match. */
+  countUserRows(): Promise<number>
 }
 
 interface Target {
   name: string
   open(): Promise<Opened>
+  /** A new, empty database that no migration has touched, with a Kysely to migrate it. */
+  openEmpty(): Promise<{ db: Kysely<Database>; cleanup(): Promise<void> }>
   /** Releases what the target keeps across tests. */
   dispose?(): Promise<void>
 }
@@ -59,13 +64,19 @@ function sqliteMemory(): Target {
   return {
     name: 'SQLite in memory',
     async open() {
-      const store = createKyselyStore(createSqliteKysely('sqlite::memory:'), 'sqlite')
+      const kysely = createSqliteKysely('sqlite::memory:')
+      const store = createKyselyStore(kysely, 'sqlite')
       await store.migrate()
       return {
         store,
         sibling: async () => store,
         cleanup: () => store.close(),
+        countUserRows: () => countRows(kysely),
       }
+    },
+    async openEmpty() {
+      const kysely = createSqliteKysely('sqlite::memory:')
+      return { db: kysely, cleanup: () => kysely.destroy() }
     },
   }
 }
@@ -84,6 +95,7 @@ function sqliteFile(): Target {
       }
       const store = openOne()
       await store.migrate()
+      const reader = createSqliteKysely(url)
       return {
         store,
         // In one thread a second SQLite connection would block on busy_timeout while the
@@ -91,9 +103,22 @@ function sqliteFile(): Target {
         sibling: async () => store,
         cleanup: async () => {
           for (const s of stores) await s.close().catch(() => undefined)
+          await reader.destroy()
           rmSync(dir, { recursive: true, force: true })
         },
         openAnother: openOne,
+        countUserRows: () => countRows(reader),
+      }
+    },
+    async openEmpty() {
+      const dir = mkdtempSync(join(tmpdir(), 'users-core-store-'))
+      const kysely = createSqliteKysely(`sqlite://${join(dir, 'users.db')}`)
+      return {
+        db: kysely,
+        cleanup: async () => {
+          await kysely.destroy()
+          rmSync(dir, { recursive: true, force: true })
+        },
       }
     },
   }
@@ -147,6 +172,18 @@ function postgres(): Target {
         },
         openAnother: openOne,
         terminateConnections: database.terminateConnections,
+        countUserRows: () => countRows(admin),
+      }
+    },
+    async openEmpty() {
+      const database = await createTempPostgresDatabase()
+      const kysely = createPostgresKysely(database.url, { poolSize: 2 })
+      return {
+        db: kysely,
+        cleanup: async () => {
+          await kysely.destroy()
+          await database.drop()
+        },
       }
     },
     async dispose() {
@@ -156,6 +193,14 @@ function postgres(): Target {
       await database.drop()
     },
   }
+}
+
+async function countRows(kysely: Kysely<Database>): Promise<number> {
+  const row = await kysely
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
 }
 
 function user(overrides: Partial<UserRecord> = {}): UserRecord {
@@ -303,6 +348,26 @@ for (const { target, skip } of targets) {
         expect(await reopened.migrate()).toEqual({ applied: [], alreadyApplied: ALL_MIGRATIONS })
         expect(await reopened.findUserById(alice.id)).toEqual(alice)
         expect((await reopened.auditChainState()).headSeq).toBe(1)
+      })
+
+      it('backfills the user count when migrating a database that already has users', async () => {
+        const empty = await target.openEmpty()
+        try {
+          const before = MIGRATIONS.findIndex((m) => m.name === '0003_user_count')
+          expect(before).toBeGreaterThan(0)
+          await runMigrations(empty.db, store.dialect, MIGRATIONS.slice(0, before))
+          const old = createKyselyStore(empty.db, store.dialect)
+          await old.insertUsers(
+            Array.from({ length: 7 }, (_, i) => user({ username: `old${i}`, createdAt: at(i) })),
+            [],
+          )
+          await old.migrate()
+          expect(await old.countUsers()).toBe(7)
+          await old.insertUser(user({ username: 'new' }), [])
+          expect((await old.listUsers({ limit: 1, offset: 0 })).total).toBe(8)
+        } finally {
+          await empty.cleanup()
+        }
       })
 
       if (target.name === 'PostgreSQL') {
@@ -455,6 +520,53 @@ for (const { target, skip } of targets) {
         await store.deleteUser(erin.id, {}, [])
         expect(await names('eriks')).toEqual([])
         expect(await names('xyz')).toEqual([])
+      })
+
+      it('keeps the unfiltered total equal to count(*) through every write path', async () => {
+        let expected = 0
+        const check = async () => {
+          expect(await db.countUserRows()).toBe(expected)
+          expect(await store.countUsers()).toBe(expected)
+          expect((await store.listUsers({ limit: 1, offset: 0 })).total).toBe(expected)
+          expect((await store.listUsers({ search: '', limit: 1, offset: 0 })).total).toBe(expected)
+        }
+        await check()
+        const root = user({ username: 'root', roles: ['admin'] })
+        expect(await store.insertFirstUser(root, [])).toBe(true)
+        expect(await store.insertFirstUser(user(), [])).toBe(false)
+        expected = 1
+        await check()
+        const alice = user({ username: 'alice', email: 'alice@example.com' })
+        await store.insertUser(alice, [])
+        // A rolled-back insert (conflict) must not count.
+        await conflictOf(store.insertUser(user({ username: 'ALICE' }), []))
+        expected = 2
+        await check()
+        // Bulk import across statement chunks, with rows skipped as taken (ON CONFLICT DO NOTHING).
+        const batch = Array.from({ length: 1100 }, (_, i) => user({ username: `bulk${i}` }))
+        batch.push(user({ username: 'alice' }), user({ username: 'x', email: 'ALICE@example.com' }))
+        batch.push(user({ username: 'BULK3' }))
+        expect((await store.insertUsers(batch, [])).skipped).toHaveLength(3)
+        expected = 1102
+        await check()
+        expect((await store.insertUsers(batch.slice(0, 600), [])).inserted).toEqual([])
+        await check()
+        // Delete cascades to sessions and keys; the user count drops by exactly one.
+        await store.recordLogin(session(alice.id), { lastLogin: at(1), updatedAt: at(1) }, [])
+        await store.insertApiKey(apiKey(alice.id), [])
+        expect(await store.deleteUser(alice.id, {}, [])).toBe(true)
+        expect(await store.deleteUser(alice.id, {}, [])).toBe(false)
+        expected = 1101
+        await check()
+        // A delete refused by the last-admin guard rolls back, counter included.
+        await conflictOf(store.deleteUser(root.id, { keepAnActiveAdmin: true }, []))
+        await check()
+        // Filtered totals are real counts and agree with the unfiltered one.
+        await store.updateUser(root.id, { active: false, updatedAt: at(2) }, {}, [])
+        const active = await store.listUsers({ active: true, limit: 1, offset: 0 })
+        const inactive = await store.listUsers({ active: false, limit: 1, offset: 0 })
+        expect(active.total + inactive.total).toBe(expected)
+        expect(inactive.total).toBe(1)
       })
 
       it('updates fields, clears email with null, and returns undefined for a missing user', async () => {

@@ -1,5 +1,6 @@
 import { initialMigration } from './0001-initial.js'
 import { userSearchMigration } from './0002-user-search.js'
+import { userCountMigration } from './0003-user-count.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -8,4 +9,5 @@ export type { Migration } from './migration.js'
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   initialMigration,
   userSearchMigration,
+  userCountMigration,
 ])
