@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import type { Config } from '../config.js'
 import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 import type { UsersCore } from '../types.js'
-import { createApp } from './app.js'
+import { createAppParts } from './app.js'
+import { createEdge } from './edge.js'
 import type { HttpMetrics } from './metrics.js'
 
 /** SPEC §6.3: requests in flight get this long to finish on shutdown. */
@@ -54,35 +55,27 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const limiter = options.limiter ?? createLimiterBackend(config, logger)
   // The app is built once the port is known: with port 0 and no explicit public_url, links and
   // the discovery document must name the port actually bound, not ":0".
-  let app: ReturnType<typeof createApp> | undefined
-  const fetch = (request: Request, env: unknown) =>
-    (app as ReturnType<typeof createApp>).fetch(request, env as never)
-
-  const tls =
-    config.tls.cert_path && config.tls.key_path
-      ? { cert: readFileSync(config.tls.cert_path), key: readFileSync(config.tls.key_path) }
-      : undefined
-  const server = (
-    tls
-      ? createAdaptorServer({
-          fetch,
-          createServer: createHttpsServer,
-          serverOptions: tls,
-        })
-      : createAdaptorServer({ fetch })
-  ) as Server
+  let handle: RequestListener = (_req, res) => {
+    res.writeHead(503).end()
+  }
 
   // Count requests until their response is done, to know when draining is over.
   let inFlight = 0
   const drained: (() => void)[] = []
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+  const listener: RequestListener = (req, res) => {
     inFlight++
     if (draining) res.setHeader('Connection', 'close')
     res.once('close', () => {
       inFlight--
       if (inFlight === 0) for (const resolve of drained.splice(0)) resolve()
     })
-  })
+    handle(req, res)
+  }
+  const tls =
+    config.tls.cert_path && config.tls.key_path
+      ? { cert: readFileSync(config.tls.cert_path), key: readFileSync(config.tls.key_path) }
+      : undefined
+  const server: Server = tls ? createHttpsServer(tls, listener) : createHttpServer(listener)
 
   const { host, port } = parseBindAddress(config.api_bind_address)
   await new Promise<void>((resolve, reject) => {
@@ -97,13 +90,25 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${bound.port}`
   const publicUrlDefaulted = config.public_url === `http://${config.api_bind_address}`
-  app = createApp(core, {
+  const parts = createAppParts(core, {
     logger,
     limiter,
     metrics: options.metrics,
     isReady: () => ready && !draining,
     ...(publicUrlDefaulted && port === 0 ? { publicUrl: url } : {}),
   })
+  handle = createEdge(
+    {
+      core,
+      policy: parts.policy,
+      documents: parts.documents,
+      trustProxy: config.api.trust_proxy,
+      logger,
+      metrics: parts.metrics,
+      limiter: parts.deps.limiter?.requests,
+    },
+    getRequestListener((request, env) => parts.app.fetch(request, env)),
+  )
   ready = true
   logger.info({ url }, 'users-core listening')
 

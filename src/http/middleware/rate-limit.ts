@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { UsersError } from '../../errors.js'
 import type { RateLimitDecision, RequestLimiter } from '../../rate-limit/limiter.js'
+import type { Principal } from '../../types.js'
 import type { AppEnv } from '../context.js'
 
 /** Options of {@link rateLimit}. */
@@ -35,8 +36,12 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
 
 /** The key of the general budget: the authenticated user, else the client IP. */
 export function principalOrIpKey(c: Context<AppEnv>): string {
-  const principal = c.get('principal')
-  return principal ? `user:${principal.user.id}` : ipKey(c)
+  return rateLimitKey(c.get('principal'), c.get('clientIp'))
+}
+
+/** {@link principalOrIpKey} outside a Hono context (the server's fast path). */
+export function rateLimitKey(principal: Principal | undefined, ip: string | null): string {
+  return principal ? `user:${principal.user.id}` : `ip:${ip ?? 'unknown'}`
 }
 
 /** The key of per-IP budgets. */
