@@ -116,6 +116,10 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     if (isPg) await sql`select pg_advisory_xact_lock(${key})`.execute(trx)
   }
 
+  // The key that orders users after created_at and fetches a listed page. SQLite: the rowid,
+  // which its (created_at) index carries instead of the 36-character id (migration 0004).
+  const userKey = sql.ref<string | number>(isPg ? 'id' : 'rowid')
+
   // Hot paths, compiled once.
   const userById = prepareQuery(db.selectFrom('users').selectAll().where('id', '=', slot(0)))
   const userByUsername = prepareQuery(
@@ -319,23 +323,23 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     listUsers: (query) =>
       guard(async () => {
         const where = userFilters(query)
-        // Deferred join: the offset walks only the (created_at, id) index, then the page's rows
-        // are fetched by id — a deep page no longer reads every skipped row.
-        const pageIds = db
+        // Deferred join: the offset walks only the index, then the page's rows are fetched by
+        // key. Ties in created_at are broken by the key, so pages never overlap or skip a row.
+        const pageKeys = db
           .selectFrom('users')
-          .select('id')
+          .select(userKey.as('k'))
           .where(where)
           .orderBy('created_at', 'desc')
-          .orderBy('id', 'desc')
+          .orderBy(userKey, 'desc')
           .limit(query.limit)
           .offset(query.offset)
         const [rows, total] = await Promise.all([
           db
             .selectFrom('users')
             .selectAll()
-            .where('id', 'in', pageIds)
+            .where(userKey, 'in', pageKeys)
             .orderBy('created_at', 'desc')
-            .orderBy('id', 'desc')
+            .orderBy(userKey, 'desc')
             .execute(),
           // Unfiltered, the trigger-kept count answers at once; a filter needs a real count.
           isUnfiltered(query)

@@ -125,7 +125,7 @@ export interface Store {
   findUserById(id: string): Promise<UserRecord | undefined>
   /** Case-insensitive lookup. */
   findUserByUsername(username: string): Promise<UserRecord | undefined>
-  /** A page newest first; `total` counts every match (read from a maintained count when unfiltered). */
+  /** A page newest first (ties in a fixed order); `total` counts every match. */
   listUsers(query: UserQuery): Promise<Page<UserRecord>>
   /** The number of users, from the count the database keeps exact on every insert and delete. */
   countUsers(): Promise<number>

@@ -499,6 +499,51 @@ for (const { target, skip } of targets) {
         ).toEqual({ names: ['bob'], total: 1 })
       })
 
+      it('pages newest first without overlap or gaps when many users share a created_at', async () => {
+        // Ties on purpose: three instants for 23 users, written one by one and in bulk, with a
+        // delete leaving a hole, so only the tiebreak decides the order within an instant.
+        const instants = [at(1), at(2), at(3)]
+        const singles = Array.from({ length: 8 }, (_, i) =>
+          user({ username: `single${i}`, createdAt: instants[i % 3] as Date }),
+        )
+        for (const row of singles) await store.insertUser(row, [])
+        const bulk = Array.from({ length: 16 }, (_, i) =>
+          user({ username: `bulk${i}`, createdAt: instants[(i * 7) % 3] as Date }),
+        )
+        await store.insertUsers(bulk, [])
+        const gone = singles[4] as UserRecord
+        await store.deleteUser(gone.id, {}, [])
+        const everyone = [...singles, ...bulk].filter((u) => u.id !== gone.id)
+
+        const whole = await store.listUsers({ limit: 100, offset: 0 })
+        expect(whole.total).toBe(23)
+        const ids = whole.items.map((u) => u.id)
+        expect(new Set(ids)).toEqual(new Set(everyone.map((u) => u.id)))
+        const times = whole.items.map((u) => u.createdAt.getTime())
+        expect(times).toEqual([...times].sort((a, b) => b - a))
+        // Every page size cuts the same order into disjoint, consecutive pages.
+        for (const limit of [1, 2, 3, 5, 22]) {
+          const paged: string[] = []
+          for (let offset = 0; offset < 30; offset += limit) {
+            const page = await store.listUsers({ limit, offset })
+            expect(page.total).toBe(23)
+            paged.push(...page.items.map((u) => u.id))
+          }
+          expect(paged).toEqual(ids)
+        }
+        // Filtered lists walk the same order.
+        const bulkOnly = await store.listUsers({ search: 'bulk', limit: 100, offset: 0 })
+        expect(bulkOnly.items.map((u) => u.id)).toEqual(
+          ids.filter((id) => bulk.some((u) => u.id === id)),
+        )
+        const pagedBulk: string[] = []
+        for (let offset = 0; offset < 16; offset += 3) {
+          const page = await store.listUsers({ search: 'bulk', limit: 3, offset })
+          pagedBulk.push(...page.items.map((u) => u.id))
+        }
+        expect(pagedBulk).toEqual(bulkOnly.items.map((u) => u.id))
+      })
+
       it('keeps substring search exact through updates, deletes and bulk inserts', async () => {
         const names = async (search: string) =>
           (await store.listUsers({ search, limit: 10, offset: 0 })).items.map((u) => u.username)

@@ -1,6 +1,7 @@
 import { initialMigration } from './0001-initial.js'
 import { userSearchMigration } from './0002-user-search.js'
 import { userCountMigration } from './0003-user-count.js'
+import { usersCreatedAtRowidMigration } from './0004-users-created-at-rowid.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -10,4 +11,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   initialMigration,
   userSearchMigration,
   userCountMigration,
+  usersCreatedAtRowidMigration,
 ])
