@@ -26,6 +26,28 @@ export function createAuditWriter(db: Kysely<Database>, dialect: Dialect): Audit
       .where('id', '=', 1),
   )
 
+  const columns = [
+    'seq',
+    'id',
+    'at',
+    'type',
+    'actor_type',
+    'actor_id',
+    'user_id',
+    'ip',
+    'user_agent',
+    'request_id',
+    'details',
+    'prev_hash',
+    'hash',
+  ] as const
+  // One event per change is the common case (every login, every refresh): compiled once.
+  const insertOne = prepareQuery(
+    db
+      .insertInto('audit_events')
+      .values(Object.fromEntries(columns.map((name, i) => [name, slot(i)])) as never),
+  )
+
   return async (trx, events) => {
     if (events.length === 0) return
     const row = (await trx.executeQuery(readHead([]))).rows[0]
@@ -56,7 +78,12 @@ export function createAuditWriter(db: Kysely<Database>, dialect: Dialect): Audit
       prevHash = hash
       return out
     })
-    await trx.insertInto('audit_events').values(rows).execute()
+    const [only] = rows
+    if (rows.length === 1 && only) {
+      await trx.executeQuery(insertOne(columns.map((name) => only[name])))
+    } else {
+      await trx.insertInto('audit_events').values(rows).execute()
+    }
     await trx.executeQuery(moveHead([seq, prevHash]))
   }
 }
