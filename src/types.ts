@@ -292,8 +292,8 @@ export interface UsersCore {
   subscribe(listener: (event: CoreEvent) => void): () => void
   /** Checks the database; throws UNAVAILABLE when it cannot answer. */
   checkHealth(): Promise<void>
-  /** Hash-pool gauges for metrics. */
-  hashPoolStats(): { active: number; queued: number }
+  /** Hash-pool gauges for metrics; `full` when a login would be refused OVERLOADED right now. */
+  hashPoolStats(): { active: number; queued: number; full: boolean }
   close(): Promise<void>
 }
 

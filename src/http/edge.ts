@@ -1,10 +1,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { Logger } from '../lib/logger.js'
+import { overloaded } from '../passwords/hasher.js'
 import type { RequestLimiter } from '../rate-limit/limiter.js'
 import type { Principal, UsersCore } from '../types.js'
 import { authorizeAuthenticated } from './authz.js'
 import { logRequest, type RequestObserver } from './middleware/access-log.js'
 import { resolvePrincipal } from './middleware/authenticate.js'
+import { renderError } from './middleware/error-handler.js'
 import { decidedBeforeApp, rateLimitKey } from './middleware/rate-limit.js'
 import {
   JWKS_CACHE_CONTROL,
@@ -27,13 +29,16 @@ export interface EdgeOptions {
   limiter?: RequestLimiter | undefined
 }
 
+const LOGIN_PATH = '/auth/login'
+
 type HotRoute =
   | { kind: 'document'; document: () => PublicDocument }
   | { kind: 'me'; document?: never }
 
 /**
  * The server's fast path for the requests every validator and API call makes: `GET` of the JWKS,
- * the discovery document and `/users/me`. It answers them before the framework with the same
+ * the discovery document and `/users/me` — and for the refusal of a login the hash queue has no
+ * room for. It answers them before the framework with the same
  * headers (one `HeaderPolicy`), the same documents, the same authentication, authorisation and
  * rate-limit budget, the same metrics and access log — in one `writeHead` instead of nine
  * middleware layers (issue 6: 3–4× the requests per second). Everything else, and every answer
@@ -82,14 +87,7 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
     }
 
     const requestId = requestIdFor(headerValue(headers['x-request-id']))
-    const out = policy.responseHeaders(
-      {
-        encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
-        forwardedProto: headerValue(headers['x-forwarded-proto']),
-        origin: headers.origin,
-      },
-      requestId,
-    )
+    const out = responseHeadersOf(req, requestId)
     let status = 200
     let body: string | undefined
     if (route.kind === 'document') {
@@ -117,11 +115,72 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
     logRequest(logger, { requestId, method: 'GET', route: path, path, status, seconds, ip })
   }
 
+  /**
+   * A login while every hash slot is busy and the queue is full: 503 OVERLOADED at once, before
+   * the body is read or any budget is spent — under a flood, each refusal must cost next to
+   * nothing, or the flood alone starves every other route (SPEC §6.3, issue 6 scenario 5).
+   */
+  function refuseLogin(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now()
+    const { headers } = req
+    const requestId = requestIdFor(headerValue(headers['x-request-id']))
+    const ip = clientIpFor(
+      req.socket.remoteAddress,
+      headerValue(headers['x-forwarded-for']),
+      trustProxy,
+    )
+    const refusal = renderError(
+      overloaded(),
+      requestId,
+      headers.authorization !== undefined || 'x-api-key' in headers,
+    )
+    const out = responseHeadersOf(req, requestId)
+    for (const [name, value] of Object.entries(refusal.headers)) out.push(name, value)
+    out.push(
+      'Cache-Control',
+      'no-store',
+      'Content-Type',
+      'application/json',
+      'Content-Length',
+      String(Buffer.byteLength(refusal.body)),
+    )
+    res.writeHead(refusal.status, out)
+    res.end(refusal.body)
+    const seconds = (performance.now() - started) / 1000
+    const route = LOGIN_PATH
+    metrics?.observeRequest(route, 'POST', refusal.status, seconds)
+    logRequest(logger, {
+      requestId,
+      method: 'POST',
+      route,
+      path: route,
+      status: refusal.status,
+      seconds,
+      ip,
+    })
+  }
+
+  function responseHeadersOf(req: IncomingMessage, requestId: string): string[] {
+    return policy.responseHeaders(
+      {
+        encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+        forwardedProto: headerValue(req.headers['x-forwarded-proto']),
+        origin: req.headers.origin,
+      },
+      requestId,
+    )
+  }
+
   return (req, res) => {
     const url = req.url ?? ''
-    if (req.method !== 'GET') return app(req, res)
     const query = url.indexOf('?')
     const path = query === -1 ? url : url.slice(0, query)
+    if (req.method === 'POST') {
+      if (path === LOGIN_PATH && core.hashPoolStats().full) refuseLogin(req, res)
+      else app(req, res)
+      return
+    }
+    if (req.method !== 'GET') return app(req, res)
     const route = routes.get(path)
     if (route === undefined) return app(req, res)
     // Public documents go fast only for anonymous callers (a credential changes whose budget

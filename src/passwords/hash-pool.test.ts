@@ -29,19 +29,19 @@ describe('createHashPool', () => {
     )
     await flush()
     expect(started).toEqual([0, 1])
-    expect(pool.stats()).toEqual({ active: 2, queued: 2 })
+    expect(pool.stats()).toEqual({ active: 2, queued: 2, full: false })
 
     gates[1]?.resolve()
     await flush()
     expect(started).toEqual([0, 1, 2])
-    expect(pool.stats()).toEqual({ active: 2, queued: 1 })
+    expect(pool.stats()).toEqual({ active: 2, queued: 1, full: false })
 
     gates[0]?.resolve()
     gates[2]?.resolve()
     gates[3]?.resolve()
     expect(await Promise.all(results)).toEqual([0, 1, 2, 3])
     expect(started).toEqual([0, 1, 2, 3])
-    expect(pool.stats()).toEqual({ active: 0, queued: 0 })
+    expect(pool.stats()).toEqual({ active: 0, queued: 0, full: false })
   })
 
   it('rejects with OVERLOADED at once, without calling the job, when the queue is full', async () => {
@@ -57,7 +57,7 @@ describe('createHashPool', () => {
     expect(isUsersError(error, 'OVERLOADED')).toBe(true)
     expect((error as { retryAfterSeconds?: number }).retryAfterSeconds).toBe(1)
     expect(called).toBe(false)
-    expect(pool.stats()).toEqual({ active: 1, queued: 1 })
+    expect(pool.stats()).toEqual({ active: 1, queued: 1, full: true })
     gate.resolve()
     await Promise.all([first, second])
     expect(called).toBe(false)
@@ -81,7 +81,7 @@ describe('createHashPool', () => {
         throw new Error('sync boom')
       }),
     ).rejects.toThrow('sync boom')
-    expect(pool.stats()).toEqual({ active: 0, queued: 0 })
+    expect(pool.stats()).toEqual({ active: 0, queued: 0, full: false })
     await expect(pool.run(async () => 'ok')).resolves.toBe('ok')
   })
 

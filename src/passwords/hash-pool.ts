@@ -22,6 +22,8 @@ export interface HashPoolOptions {
 export interface HashPoolStats {
   active: number
   queued: number
+  /** Every slot busy and the queue full: a new job would be refused now. */
+  full: boolean
 }
 
 /** A bounded-concurrency, bounded-queue runner that fails fast when full (SPEC §6.3). */
@@ -72,6 +74,8 @@ export function createHashPool(options: HashPoolOptions): HashPool {
     return result
   }
 
+  const isFull = () => active >= maxConcurrent && queue.length >= maxQueued
+
   return {
     run<T>(job: () => Promise<T>): Promise<T> {
       const enqueuedAt = now()
@@ -90,7 +94,7 @@ export function createHashPool(options: HashPoolOptions): HashPool {
         })
       })
     },
-    stats: () => ({ active, queued: queue.length }),
-    isFull: () => active >= maxConcurrent && queue.length >= maxQueued,
+    stats: () => ({ active, queued: queue.length, full: isFull() }),
+    isFull,
   }
 }

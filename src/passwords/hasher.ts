@@ -139,8 +139,13 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     },
     stats: () => pool.stats(),
     assertCapacity() {
-      if (pool.isFull()) throw new UsersError('OVERLOADED', { retryAfterSeconds: 1 })
+      if (pool.isFull()) throw overloaded()
     },
     close: () => workers.close(),
   }
+}
+
+/** The refusal of a login when every hash slot is busy and the queue is full (SPEC §6.3). */
+export function overloaded(): UsersError {
+  return new UsersError('OVERLOADED', { retryAfterSeconds: 1 })
 }

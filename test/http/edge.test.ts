@@ -243,3 +243,47 @@ describe('fast path and the request budget', () => {
     expect(h.handedOn).toEqual(['GET /auth/jwks.json'])
   })
 })
+
+describe('fast path and a full hash queue', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({
+      // One slot, no queue, hashes of tens of ms: one running hash makes the pool full.
+      password: {
+        max_concurrent_hashes: 1,
+        max_queued_hashes: 0,
+        argon2_memory_cost: 65536,
+        argon2_time_cost: 3,
+      },
+      rate_limit: { enabled: true, requests_per_minute: 1000, login_requests_per_minute: 1000 },
+    })
+    await h.core.createUser({ username: 'dave', password: GOOD_PASSWORD })
+  })
+  afterAll(() => h.close())
+
+  it('a login while the pool is full: 503 OVERLOADED at the door, the same answer as the app', async () => {
+    const hashing = h.core.createUser({ username: 'erin', password: GOOD_PASSWORD })
+    for (let i = 0; i < 200 && !h.core.hashPoolStats().full; i++) {
+      await new Promise((r) => setTimeout(r, 1))
+    }
+    expect(h.core.hashPoolStats().full).toBe(true)
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'flood-1', origin: ORIGIN },
+      body: JSON.stringify({ username: 'dave', password: GOOD_PASSWORD }),
+    }
+    const edge = await fetch(`${h.url}/auth/login`, init)
+    const app = await h.parts.app.request('/auth/login', init)
+    await hashing
+    expect(h.handedOn).toEqual([])
+    expect(edge.status).toBe(503)
+    expect(app.status).toBe(503)
+    expect(await edge.json()).toEqual(await app.json())
+    expect(headerMap(edge.headers)).toEqual(headerMap(app.headers))
+    expect(edge.headers.get('retry-after')).toBe('1')
+    // Once the pool has room, the same login goes to the app and succeeds.
+    const later = await fetch(`${h.url}/auth/login`, init)
+    expect(later.status).toBe(200)
+    expect(h.handedOn).toEqual(['POST /auth/login'])
+  })
+})

@@ -24,17 +24,28 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   503: 'UNAVAILABLE',
 }
 
+/** An error answer, framework-free: the fast path and the app render errors from this. */
+export interface RenderedError {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
 /**
  * The SPEC §6.1 envelope `{error: {code, message, details?}, request_id}` with the status of
  * `ERROR_STATUS`, plus `Retry-After` and `WWW-Authenticate` where they belong.
  */
-export function errorResponse(c: Context<AppEnv>, error: UsersError): Response {
+export function renderError(
+  error: UsersError,
+  requestId: string,
+  credentialSent: boolean,
+): RenderedError {
   const headers: Record<string, string> = {}
   const retryAfter = error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS[error.code]
   if (retryAfter !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfter)))
   if (error.code === 'UNAUTHORIZED') {
     // RFC 6750 §3: name the problem only when a credential was actually sent.
-    headers['WWW-Authenticate'] = c.get('credentialSent')
+    headers['WWW-Authenticate'] = credentialSent
       ? 'Bearer realm="users-core", error="invalid_token"'
       : 'Bearer realm="users-core"'
   }
@@ -45,9 +56,18 @@ export function errorResponse(c: Context<AppEnv>, error: UsersError): Response {
       message: error.message,
       ...(details === undefined ? {} : { details }),
     },
-    request_id: c.get('requestId'),
+    request_id: requestId,
   }
-  return c.json(body, error.status as 400, headers)
+  return { status: error.status, headers, body: JSON.stringify(body) }
+}
+
+/** {@link renderError} as the response of a Hono context. */
+export function errorResponse(c: Context<AppEnv>, error: UsersError): Response {
+  const rendered = renderError(error, c.get('requestId'), c.get('credentialSent') === true)
+  return c.body(rendered.body, rendered.status as 400, {
+    ...rendered.headers,
+    'Content-Type': 'application/json',
+  })
 }
 
 /**
