@@ -5,6 +5,7 @@ import {
   isRotationDue,
   type KeyTimes,
   keyStatus,
+  nextScheduleChange,
   orderKeys,
   PUBLISH_LEAD_SECONDS,
   planRotation,
@@ -48,6 +49,38 @@ function apply(keys: KeyTimes[], now: number, n: number): KeyTimes[] {
 }
 
 describe('key schedule', () => {
+  it('nextScheduleChange: nothing about the published keys or the signer changes before it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.option(fc.integer({ min: 0, max: 5000 })),
+            fc.option(fc.integer({ min: 0, max: 5000 })),
+          ),
+          { minLength: 1, maxLength: 5 },
+        ),
+        fc.integer({ min: 0, max: 5000 }),
+        (times, now) => {
+          const keys = times.map(([activates, expires], i) => key(`k${i}`, 0, activates, expires))
+          const change = nextScheduleChange(keys, at(now))
+          const view = (t: number) =>
+            JSON.stringify([
+              orderKeys(
+                keys.filter((k) => isPublished(k, at(t))),
+                at(t),
+              ).map((k) => k.kid),
+              selectSigningKey(keys, at(t))?.kid,
+            ])
+          const until = Number.isFinite(change) ? change - T0 : 6000
+          for (const t of [now, Math.floor((now + until) / 2), until - 1]) {
+            if (t >= now) expect(view(t)).toBe(view(now))
+          }
+          if (Number.isFinite(change)) expect(change).toBeGreaterThan(at(now).getTime())
+        },
+      ),
+    )
+  })
+
   it('picks the latest activated key, and the earliest scheduled one when none has activated', () => {
     const keys = [key('a', 0, 0), key('b', 0, 1000), key('c', 0, null)]
     expect(selectSigningKey(keys, at(999))?.kid).toBe('a')

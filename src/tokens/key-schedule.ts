@@ -75,6 +75,22 @@ export function isPublished(key: KeyTimes, now: Date): boolean {
   return key.expiresAt === null || key.expiresAt.getTime() > now.getTime()
 }
 
+/**
+ * The first instant after `now` at which a key activates or expires: until then which keys are
+ * published, their order and the signing key stay the same (Infinity when nothing is scheduled).
+ */
+export function nextScheduleChange(keys: readonly KeyTimes[], now: Date): number {
+  const at = now.getTime()
+  let next = Number.POSITIVE_INFINITY
+  for (const key of keys) {
+    for (const instant of [key.activatesAt, key.expiresAt]) {
+      const t = instant?.getTime()
+      if (t !== undefined && t > at && t < next) next = t
+    }
+  }
+  return next
+}
+
 /** The status of `key` at `now` given the key that signs then. */
 export function keyStatus(key: KeyTimes, signing: KeyTimes | undefined, now: Date): KeyStatus {
   if (key.kid === signing?.kid) return 'current'

@@ -22,6 +22,7 @@ import {
   KEY_RELOAD_SECONDS,
   keyStatus,
   latestScheduledKey,
+  nextScheduleChange,
   orderKeys,
   planRotation,
   selectSigningKey,
@@ -137,12 +138,22 @@ export function createKeyring(deps: KeyringDeps): Keyring {
   // Parsed once per kid: no PEM parsing (or scrypt) per token. A kid is a thumbprint, never reused.
   const privateKeys = new Map<string, KeyObject>()
   let view: View | undefined
+  let viewOf: LoadedKey[] | undefined
+  let viewFrom = 0
+  let viewUntil = 0
   let timer: NodeJS.Timeout | undefined
   let reloadQueue: Promise<void> = Promise.resolve()
   let lastKidReloadMs = Number.NEGATIVE_INFINITY
   let initialized = false
 
   function currentView(now: Date): View {
+    // Every JWKS request and token check reads the view; it can change only when the keys are
+    // reloaded or the clock reaches a key's activation or expiry (or goes back).
+    const at = now.getTime()
+    if (view && viewOf === keys && at >= viewFrom && at < viewUntil) return view
+    viewOf = keys
+    viewFrom = at
+    viewUntil = nextScheduleChange(keys, now)
     const visible = orderKeys(
       keys.filter((k) => isPublished(k, now)),
       now,
