@@ -54,6 +54,10 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
     ['/users/me', { kind: 'me' }],
   ])
 
+  const ipOf = (req: IncomingMessage) =>
+    clientIpFor(req.socket.remoteAddress, headerValue(req.headers['x-forwarded-for']), trustProxy)
+
+  /** Authenticates and spends the budget; answers, or hands the request on to the app. */
   async function answer(
     req: IncomingMessage,
     res: ServerResponse,
@@ -73,27 +77,34 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
       }
       if (!authorizeAuthenticated(principal, 'GET').allowed) return app(req, res)
     }
-    const ip = clientIpFor(
-      req.socket.remoteAddress,
-      headerValue(headers['x-forwarded-for']),
-      trustProxy,
-    )
     if (limiter) {
-      const decision = await limiter.consume(rateLimitKey(principal, ip))
+      const decision = await limiter.consume(rateLimitKey(principal, ipOf(req)))
       if (!decision.allowed) {
         decidedBeforeApp.set(req, decision)
         return app(req, res)
       }
     }
+    respond(req, res, path, route, principal, started)
+  }
 
-    const requestId = requestIdFor(headerValue(headers['x-request-id']))
+  /** Writes the success: one `writeHead`, then metrics and the access log. */
+  function respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    route: HotRoute,
+    principal: Principal | undefined,
+    started: number,
+  ): void {
+    const requestId = requestIdFor(headerValue(req.headers['x-request-id']))
     const out = responseHeadersOf(req, requestId)
     let status = 200
     let body: string | undefined
     if (route.kind === 'document') {
       const document = route.document()
       out.push('Cache-Control', JWKS_CACHE_CONTROL, 'ETag', document.etag)
-      if (matchesIfNoneMatch(headerValue(headers['if-none-match']), document.etag)) status = 304
+      const ifNoneMatch = headerValue(req.headers['if-none-match'])
+      if (matchesIfNoneMatch(ifNoneMatch, document.etag)) status = 304
       else body = document.body
     } else {
       body = JSON.stringify(userToWire((principal as Principal).user))
@@ -112,7 +123,17 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
 
     const seconds = (performance.now() - started) / 1000
     metrics?.observeRequest(path, 'GET', status, seconds)
-    logRequest(logger, { requestId, method: 'GET', route: path, path, status, seconds, ip })
+    if (logger.isLevelEnabled('info')) {
+      logRequest(logger, {
+        requestId,
+        method: 'GET',
+        route: path,
+        path,
+        status,
+        seconds,
+        ip: ipOf(req),
+      })
+    }
   }
 
   /**
@@ -124,11 +145,6 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
     const started = performance.now()
     const { headers } = req
     const requestId = requestIdFor(headerValue(headers['x-request-id']))
-    const ip = clientIpFor(
-      req.socket.remoteAddress,
-      headerValue(headers['x-forwarded-for']),
-      trustProxy,
-    )
     const refusal = renderError(
       overloaded(),
       requestId,
@@ -149,15 +165,18 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
     const seconds = (performance.now() - started) / 1000
     const route = LOGIN_PATH
     metrics?.observeRequest(route, 'POST', refusal.status, seconds)
-    logRequest(logger, {
-      requestId,
-      method: 'POST',
-      route,
-      path: route,
-      status: refusal.status,
-      seconds,
-      ip,
-    })
+    if (logger.isLevelEnabled('info')) {
+      const ip = ipOf(req)
+      logRequest(logger, {
+        requestId,
+        method: 'POST',
+        route,
+        path: route,
+        status: 503,
+        seconds,
+        ip,
+      })
+    }
   }
 
   function responseHeadersOf(req: IncomingMessage, requestId: string): string[] {
@@ -187,11 +206,21 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
     // pays), `/users/me` only with a credential (without one the app answers 401).
     const credential = req.headers.authorization !== undefined || 'x-api-key' in req.headers
     if (credential !== (route.kind === 'me')) return app(req, res)
-    answer(req, res, path, route).catch((err: unknown) => {
+    const failed = (err: unknown) => {
       if (!res.headersSent) return app(req, res)
       logger.error({ err, path }, 'fast path failed after answering')
       res.destroy()
-    })
+    }
+    // A public document with no budget to spend needs no await at all.
+    if (route.kind === 'document' && limiter === undefined) {
+      try {
+        respond(req, res, path, route, undefined, performance.now())
+      } catch (err) {
+        failed(err)
+      }
+      return
+    }
+    answer(req, res, path, route).catch(failed)
   }
 }
 

@@ -79,6 +79,14 @@ export function createHttpMetrics(core: UsersCore): HttpMetrics {
     buckets: REQUEST_BUCKETS,
     registers,
   })
+  // Bounded: routes are patterns (plus "unmatched"), methods and statuses are few.
+  const requestSeries = new Map<
+    string,
+    {
+      count: ReturnType<typeof requests.labels>
+      duration: ReturnType<typeof duration.labels>
+    }
+  >()
   const logins = new Counter({
     name: 'users_core_logins_total',
     help: 'Password logins by outcome.',
@@ -212,8 +220,18 @@ export function createHttpMetrics(core: UsersCore): HttpMetrics {
       })
     },
     observeRequest(route, method, status, seconds) {
-      requests.inc({ method, route, status: String(status) })
-      duration.observe({ method, route }, seconds)
+      // Label children are looked up once per (method, route, status), not hashed per request.
+      const key = `${method} ${route} ${status}`
+      let series = requestSeries.get(key)
+      if (series === undefined) {
+        series = {
+          count: requests.labels(method, route, String(status)),
+          duration: duration.labels(method, route),
+        }
+        requestSeries.set(key, series)
+      }
+      series.count.inc()
+      series.duration.observe(seconds)
     },
     close: unsubscribe,
   }
