@@ -2,6 +2,7 @@ import type { ApiKeyService } from '../api-keys/api-key-service.js'
 import { attenuateRoles } from '../api-keys/permissions.js'
 import type { CoreDeps } from '../core-deps.js'
 import { UsersError } from '../errors.js'
+import type { UserRecord } from '../storage/records.js'
 import { computeScope } from '../tokens/scopes.js'
 import type { IntrospectionResult, Principal } from '../types.js'
 import { toUser } from '../users/user-mapper.js'
@@ -21,16 +22,18 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
     const now = clock.now()
     let permissions: Principal['permissions'] = ['*']
     let apiKeyInfo: Principal['apiKey']
+    let user: UserRecord | undefined
     if (claims.sid) {
-      const session = await store.findSession(claims.sid)
+      const found = await store.findSessionWithUser(claims.sid)
       if (
-        !session ||
-        session.userId !== claims.sub ||
-        session.revokedAt !== null ||
-        session.expiresAt.getTime() <= now.getTime()
+        !found ||
+        found.session.userId !== claims.sub ||
+        found.session.revokedAt !== null ||
+        found.session.expiresAt.getTime() <= now.getTime()
       ) {
         throw unauthorized()
       }
+      user = found.user
     } else {
       if (await store.isAccessTokenDenied(claims.jti)) throw unauthorized()
       if (claims.api_key_id) {
@@ -48,7 +51,7 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
         apiKeyInfo = apiKeys.toInfo(key)
       }
     }
-    const user = await store.findUserById(claims.sub)
+    user ??= await store.findUserById(claims.sub)
     if (!user?.active) throw unauthorized()
     return {
       kind: 'access_token',

@@ -142,9 +142,8 @@ export function createSessionService(deps: CoreDeps) {
     return tokenResponse({ ...user, lastLogin: now }, session, refreshToken)
   }
 
-  async function activeUserOf(session: SessionRecord): Promise<UserRecord> {
-    const user = await store.findUserById(session.userId)
-    if (!user?.active) throw invalidToken()
+  function activeUser(user: UserRecord): UserRecord {
+    if (!user.active) throw invalidToken()
     return user
   }
 
@@ -163,13 +162,14 @@ export function createSessionService(deps: CoreDeps) {
     // and the second pass then answers from the grace window.
     for (let attempt = 0; attempt < 2; attempt++) {
       const now = clock.now()
-      const session = await store.findSession(parsed.sessionId)
-      if (!session || !isLive(session, now)) {
+      const found = await store.findSessionWithUser(parsed.sessionId)
+      const session = found?.session
+      if (!found || !session || !isLive(session, now)) {
         deps.emit({ type: 'refresh', outcome: 'rejected' })
         throw invalidToken()
       }
       if (constantTimeEqual(hash, session.refreshHash)) {
-        const user = await activeUserOf(session)
+        const user = activeUser(found.user)
         const next = createRefreshToken(session.id, random)
         const rotated = await store.rotateSession(
           session.id,
@@ -199,7 +199,7 @@ export function createSessionService(deps: CoreDeps) {
         // Two tabs refreshing at once: the later one gets the same new token (SPEC §4.3).
         const current = openRefreshToken(session.sealedRefreshToken, refreshToken, session.id)
         if (current !== undefined) {
-          const user = await activeUserOf(session)
+          const user = activeUser(found.user)
           await store.touchSession(session.id, now)
           deps.emit({ type: 'refresh', outcome: 'grace' })
           return tokenResponse(user, session, current)

@@ -175,6 +175,43 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
       ])
       .where('k.key_hash', '=', slot(0)),
   )
+  const sessionColumns = [
+    'id',
+    'user_id',
+    'refresh_hash',
+    'previous_refresh_hash',
+    'rotated_at',
+    'sealed_refresh_token',
+    'generation',
+    'created_at',
+    'last_used_at',
+    'expires_at',
+    'revoked_at',
+    'ip',
+    'user_agent',
+  ] as const
+  // One statement for what every refresh and every bearer request reads: session and owner.
+  const sessionWithUser = prepareQuery(
+    db
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(sessionColumns.map((c) => `s.${c} as s_${c}` as const))
+      .select([
+        'u.id',
+        'u.username',
+        'u.username_lower',
+        'u.email',
+        'u.email_lower',
+        'u.display_name',
+        'u.roles',
+        'u.active',
+        'u.password_hash',
+        'u.created_at',
+        'u.updated_at',
+        'u.last_login',
+      ])
+      .where('s.id', '=', slot(0)),
+  )
   const touchKey = prepareQuery(
     db
       .updateTable('api_keys')
@@ -410,6 +447,16 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
       guard(async () => {
         const row = (await db.executeQuery(sessionById([id]))).rows[0]
         return row === undefined ? undefined : rowToSession(row)
+      }),
+
+    findSessionWithUser: (id) =>
+      guard(async () => {
+        const r = (await db.executeQuery(sessionWithUser([id]))).rows[0]
+        if (r === undefined) return undefined
+        const session = Object.fromEntries(
+          sessionColumns.map((c) => [c, r[`s_${c}`]]),
+        ) as unknown as Parameters<typeof rowToSession>[0]
+        return { session: rowToSession(session), user: rowToUser(r) }
       }),
 
     listSessions: (userId, now) =>

@@ -143,6 +143,8 @@ export interface Store {
   /** A successful login: stamps last_login, optionally upgrades the hash, opens the session. */
   recordLogin(session: SessionRecord, userPatch: UserPatch, audit: AuditEventInput[]): Promise<void>
   findSession(id: string): Promise<SessionRecord | undefined>
+  /** The session and its user in one read (every refresh and bearer request needs both). */
+  findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>
   /** Live (not revoked, not expired) sessions of a user, newest first. */
   listSessions(userId: string, now: Date): Promise<SessionRecord[]>
   /**

@@ -771,6 +771,20 @@ for (const { target, skip } of targets) {
         expect((await store.auditChainState()).headSeq).toBe(1)
       })
 
+      it('findSessionWithUser reads the session and its owner as findSession and findUserById do', async () => {
+        const s = session(alice.id)
+        await store.recordLogin(
+          s,
+          { lastLogin: at(2), passwordHash: alice.passwordHash, updatedAt: at(2) },
+          [],
+        )
+        expect(await store.findSessionWithUser(s.id)).toEqual({
+          session: await store.findSession(s.id),
+          user: await store.findUserById(alice.id),
+        })
+        expect(await store.findSessionWithUser(randomUUID())).toBeUndefined()
+      })
+
       it('rotateSession is a compare-and-swap: of two concurrent rotations exactly one wins', async () => {
         const s = session(alice.id)
         await store.recordLogin(s, { lastLogin: at(1), updatedAt: at(1) }, [])
