@@ -426,6 +426,24 @@ for (const { target, skip } of targets) {
         expect(await store.countUsers()).toBe(1)
       })
 
+      it('writes issued together each get their own outcome: a failing one takes no other with it', async () => {
+        // On SQLite these share one commit (group commit, each in its own savepoint).
+        await store.insertUser(user({ username: 'taken' }), [])
+        const [first, clash, second] = [
+          store.insertUser(user({ username: 'first' }), [event('user.created')]),
+          store.insertUser(user({ username: 'taken', email: null }), [event('user.created')]),
+          store.insertUser(user({ username: 'second' }), [event('user.created')]),
+        ]
+        await first
+        expect(await conflictOf(clash)).toEqual({ field: 'username' })
+        await second
+        expect(await store.findUserByUsername('first')).toBeDefined()
+        expect(await store.findUserByUsername('second')).toBeDefined()
+        expect(await store.countUsers()).toBe(3)
+        // The refused write left no audit row: the chain holds exactly the two that committed.
+        expect((await store.auditChainState()).headSeq).toBe(2)
+      })
+
       it('refuses a username or email taken in another case with CONFLICT naming the field', async () => {
         await store.insertUser(user({ username: 'Alice', email: 'Alice@Example.com' }), [])
         expect(
