@@ -16,7 +16,7 @@ import {
 const USERS = 1000
 /** Enough to keep the pool (nproc running) and part of its queue busy, far below the 64 cap. */
 const CONNECTIONS = 8
-const SECONDS = 10
+const SECONDS = 20
 const RAW_SECONDS = 5
 
 export async function run(): Promise<ScenarioResult> {
