@@ -110,6 +110,13 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
       await db.connection().execute(async (conn) => {
         await conn.executeQuery(BEGIN_IMMEDIATE)
         try {
+          // A write alone needs no savepoint: if it fails, the whole transaction rolls back.
+          const [only] = batch
+          if (batch.length === 1 && only) {
+            outcomes.push({ ok: true, value: await only.work(conn) })
+            await conn.executeQuery(COMMIT)
+            return
+          }
           for (const { work } of batch) {
             await conn.executeQuery(SAVEPOINT)
             try {
