@@ -13,8 +13,12 @@ import {
 
 const SMALL = 1000
 const LARGE = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000)
-const LOGIN_SECONDS = 8
+/** Login seconds per side, split into interleaved rounds. */
+const LOGIN_SECONDS = 12
 const QUERY_SECONDS = 5
+
+/** Login rounds per side, interleaved (small, large, small, …) so drift hits both alike. */
+const LOGIN_ROUNDS = 3
 
 interface Measured {
   login: LoadResult
@@ -25,54 +29,94 @@ interface Measured {
   dbBytes: number
 }
 
-async function measure(users: number): Promise<Measured> {
-  const server = await startUsersCore({ config: benchConfig(), users })
-  try {
-    const { url, adminApiKey } = server.info
-    // One connection: the p50 is the request's own cost, not a queue behind other logins.
-    const login = await runLoad({
+type Server = Awaited<ReturnType<typeof startUsersCore>>
+
+/** One connection: the p50 is the request's own cost, not a queue behind other logins. */
+function loadLogins(server: Server): Promise<LoadResult> {
+  return runLoad({
+    url: server.info.url,
+    method: 'POST',
+    path: '/auth/login',
+    mode: {
+      kind: 'login',
+      prefix: USER_PREFIX,
+      count: server.info.users,
+      pad: USER_PAD,
+      password: BENCH_PASSWORD,
+    },
+    connections: 1,
+    durationSeconds: LOGIN_SECONDS / LOGIN_ROUNDS,
+    warmupSeconds: 1,
+  })
+}
+
+/** Rounds of one side as one result: p50 the median of the rounds' p50s, the worst p99. */
+function combine(rounds: LoadResult[]): LoadResult {
+  const sorted = (pick: (r: LoadResult) => number) => rounds.map(pick).sort((x, y) => x - y)
+  const median = (pick: (r: LoadResult) => number) =>
+    sorted(pick)[Math.floor(rounds.length / 2)] as number
+  const first = rounds[0] as LoadResult
+  return {
+    ...first,
+    total: rounds.reduce((n, r) => n + r.total, 0),
+    latencyMs: {
+      p50: median((r) => r.latencyMs.p50),
+      p90: median((r) => r.latencyMs.p90),
+      p99: Math.max(...rounds.map((r) => r.latencyMs.p99)),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+      mean: median((r) => r.latencyMs.mean),
+    },
+  }
+}
+
+async function queries(server: Server, login: LoadResult): Promise<Measured> {
+  const { url, adminApiKey, users } = server.info
+  const get = (path: string) =>
+    runLoad({
       url,
-      method: 'POST',
-      path: '/auth/login',
-      mode: {
-        kind: 'login',
-        prefix: USER_PREFIX,
-        count: users,
-        pad: USER_PAD,
-        password: BENCH_PASSWORD,
-      },
+      method: 'GET',
+      path,
+      headers: { 'x-api-key': adminApiKey },
+      mode: { kind: 'fixed' },
       connections: 1,
-      durationSeconds: LOGIN_SECONDS,
+      durationSeconds: QUERY_SECONDS,
       warmupSeconds: 1,
+      timeoutSeconds: 30,
     })
-    const get = (path: string) =>
-      runLoad({
-        url,
-        method: 'GET',
-        path,
-        headers: { 'x-api-key': adminApiKey },
-        mode: { kind: 'fixed' },
-        connections: 1,
-        durationSeconds: QUERY_SECONDS,
-        warmupSeconds: 1,
-        timeoutSeconds: 30,
-      })
-    // A substring that matches one user in the middle of the table (search is a substring match).
-    const needle = String(Math.ceil(users / 2)).padStart(USER_PAD, '0')
-    const search = await get(`/users?search=${needle}`)
-    const firstPage = await get('/users?limit=50')
-    const deepOffset = Math.floor(users * 0.9)
-    const deepPage = await get(`/users?offset=${deepOffset}&limit=50`)
+  // A substring that matches one user in the middle of the table (search is a substring match).
+  const needle = String(Math.ceil(users / 2)).padStart(USER_PAD, '0')
+  const search = await get(`/users?search=${needle}`)
+  const firstPage = await get('/users?limit=50')
+  const deepOffset = Math.floor(users * 0.9)
+  const deepPage = await get(`/users?offset=${deepOffset}&limit=50`)
+  return {
+    login,
+    search,
+    firstPage,
+    deepPage,
+    seedMs: server.info.seedMs,
+    dbBytes: server.info.dbBytes,
+  }
+}
+
+/** Both servers up at once; logins interleaved, then each side's queries. */
+async function measureBoth(): Promise<{ small: Measured; large: Measured }> {
+  const smallServer = await startUsersCore({ config: benchConfig(), users: SMALL })
+  let largeServer: Server | undefined
+  try {
+    largeServer = await startUsersCore({ config: benchConfig(), users: LARGE })
+    const smallLogins: LoadResult[] = []
+    const largeLogins: LoadResult[] = []
+    for (let round = 0; round < LOGIN_ROUNDS; round++) {
+      smallLogins.push(await loadLogins(smallServer))
+      largeLogins.push(await loadLogins(largeServer))
+    }
     return {
-      login,
-      search,
-      firstPage,
-      deepPage,
-      seedMs: server.info.seedMs,
-      dbBytes: server.info.dbBytes,
+      small: await queries(smallServer, combine(smallLogins)),
+      large: await queries(largeServer, combine(largeLogins)),
     }
   } finally {
-    await server.stop()
+    await Promise.all([smallServer.stop(), largeServer?.stop()])
   }
 }
 
@@ -85,8 +129,7 @@ const line = (r: LoadResult) =>
   })`
 
 export async function run(): Promise<ScenarioResult> {
-  const small = await measure(SMALL)
-  const large = await measure(LARGE)
+  const { small, large } = await measureBoth()
   return {
     id: 'scale',
     title: `Scale: ${fmt(LARGE)} users vs ${fmt(SMALL)}`,
@@ -136,6 +179,7 @@ export async function run(): Promise<ScenarioResult> {
       'users are seeded by Store.insertUsers (multi-row INSERTs, 20,000 per transaction) with ONE Argon2id hash of the bench password computed at the default parameters and reused for every row; a verify costs the same for every user',
       'every seeded user has an email and a display name; requests are authenticated by an admin API key',
       'autocannon reports latency in whole milliseconds',
+      `login p50 is the median of ${LOGIN_ROUNDS} interleaved rounds per side (both servers up at once), so drift of a shared machine hits both sides alike`,
     ],
   }
 }
