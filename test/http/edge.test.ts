@@ -117,6 +117,7 @@ describe('fast path in front of the app', () => {
     ['/users/me by API key', '/users/me', () => ({ 'x-api-key': apiKey })],
     ['/users/me by API key as bearer', '/users/me', () => ({ authorization: `Bearer ${apiKey}` })],
     ['/users/me by access token', '/users/me', () => ({ authorization: `Bearer ${accessToken}` })],
+    ['/users/me with a query string', '/users/me?fields=all', () => ({ 'x-api-key': apiKey })],
   ]
   for (const [name, path, headersOf] of cases) {
     for (const extra of [
