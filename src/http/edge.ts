@@ -110,29 +110,39 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
       body = JSON.stringify(userToWire((principal as Principal).user))
       out.push('Cache-Control', 'no-store')
     }
+    send(req, res, { method: 'GET', route: path, status, headers: out, body, requestId, started })
+  }
+
+  /** Writes an answer in one `writeHead` (JSON when it has a body), then metrics and the log. */
+  function send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    answer: {
+      method: string
+      route: string
+      status: number
+      headers: string[]
+      body: string | undefined
+      requestId: string
+      started: number
+    },
+  ): void {
+    const { method, route, status, headers, body, requestId } = answer
     if (body !== undefined) {
-      out.push(
+      headers.push(
         'Content-Type',
         'application/json',
         'Content-Length',
         String(Buffer.byteLength(body)),
       )
     }
-    res.writeHead(status, out)
+    res.writeHead(status, headers)
     res.end(body)
-
-    const seconds = (performance.now() - started) / 1000
-    metrics?.observeRequest(path, 'GET', status, seconds)
+    const seconds = (performance.now() - answer.started) / 1000
+    metrics?.observeRequest(route, method, status, seconds)
     if (logger.isLevelEnabled('info')) {
-      logRequest(logger, {
-        requestId,
-        method: 'GET',
-        route: path,
-        path,
-        status,
-        seconds,
-        ip: ipOf(req),
-      })
+      const ip = ipOf(req)
+      logRequest(logger, { requestId, method, route, path: route, status, seconds, ip })
     }
   }
 
@@ -152,31 +162,16 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
     )
     const out = responseHeadersOf(req, requestId)
     for (const [name, value] of Object.entries(refusal.headers)) out.push(name, value)
-    out.push(
-      'Cache-Control',
-      'no-store',
-      'Content-Type',
-      'application/json',
-      'Content-Length',
-      String(Buffer.byteLength(refusal.body)),
-    )
-    res.writeHead(refusal.status, out)
-    res.end(refusal.body)
-    const seconds = (performance.now() - started) / 1000
-    const route = LOGIN_PATH
-    metrics?.observeRequest(route, 'POST', refusal.status, seconds)
-    if (logger.isLevelEnabled('info')) {
-      const ip = ipOf(req)
-      logRequest(logger, {
-        requestId,
-        method: 'POST',
-        route,
-        path: route,
-        status: 503,
-        seconds,
-        ip,
-      })
-    }
+    out.push('Cache-Control', 'no-store')
+    send(req, res, {
+      method: 'POST',
+      route: LOGIN_PATH,
+      status: refusal.status,
+      headers: out,
+      body: refusal.body,
+      requestId,
+      started,
+    })
   }
 
   function responseHeadersOf(req: IncomingMessage, requestId: string): string[] {
