@@ -70,7 +70,14 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
     })
     // The dummy hash for unknown users is made now, so the first unknown login costs no extra.
     await hasher.verifyDummy('users-core warm-up')
-    keyring = createKeyring({ store, jwt: config.jwt, clock, random, logger })
+    keyring = createKeyring({
+      store,
+      jwt: config.jwt,
+      clock,
+      random,
+      logger,
+      onRotated: (kid) => emit({ type: 'keys_rotated', kid }),
+    })
     await keyring.init()
     const deps: CoreDeps = {
       config,
@@ -170,8 +177,6 @@ function assemble(
       list: async () => keyring.list(),
       async rotate(ctx) {
         await keyring.rotate([deps.audit.build('signing_key.rotated', null, ctx)])
-        const current = keyring.currentKid()
-        deps.emit({ type: 'keys_rotated', kid: current })
         return keyring.jwks()
       },
       rotateIfDue: () =>

@@ -51,6 +51,8 @@ export interface KeyringDeps {
   reloadIntervalMs?: number
   /** Rotate when due at init and on each background tick. Default true. */
   autoRotate?: boolean
+  /** Told of every rotation this process applies (explicit, scheduled or algorithm change). */
+  onRotated?: (activatedKid: string) => void
 }
 
 /** Input of {@link Keyring.issueAccessToken}; scope and roles are the caller's (cut for API keys). */
@@ -291,8 +293,12 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       rotationEvents(audit, details),
     )
     await reload()
-    if (rotated) logger.info(details, 'signing keys rotated')
-    else logger.info({ reason }, 'signing keys were already rotated by another process')
+    if (rotated) {
+      logger.info(details, 'signing keys rotated')
+      deps.onRotated?.(plan.nextKid)
+    } else {
+      logger.info({ reason }, 'signing keys were already rotated by another process')
+    }
     return rotated
   }
 

@@ -131,3 +131,29 @@ describe('audit retention', () => {
     expect((await core.audit.verify()).ok).toBe(true)
   })
 })
+
+describe('signing key rotations as core events', () => {
+  it('every rotation this process applies is reported once: explicit and scheduled alike', async () => {
+    const { core, clock } = await createTestCore({ jwt: { key_rotation_days: 1 } })
+    try {
+      const rotations: string[] = []
+      core.subscribe((e) => {
+        if (e.type === 'keys_rotated') rotations.push(e.kid)
+      })
+      await core.keys.rotate()
+      expect(rotations).toHaveLength(1)
+      // Not due yet: nothing happens, nothing is reported.
+      expect(await core.keys.rotateIfDue()).toBe(false)
+      expect(rotations).toHaveLength(1)
+      clock.advance(2 * 86_400_000)
+      expect(await core.keys.rotateIfDue()).toBe(true)
+      expect(rotations).toHaveLength(2)
+      // The reported kid is the key the rotation activated: it signs once its lead has passed.
+      clock.advance(400_000)
+      const [current] = await core.keys.list()
+      expect(current?.kid).toBe(rotations[1])
+    } finally {
+      await core.close()
+    }
+  })
+})
