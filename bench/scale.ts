@@ -24,6 +24,7 @@ interface Measured {
   login: LoadResult
   search: LoadResult
   firstPage: LoadResult
+  activePage: LoadResult
   deepPage: LoadResult
   seedMs: number
   dbBytes: number
@@ -87,12 +88,14 @@ async function queries(server: Server, login: LoadResult): Promise<Measured> {
   const needle = String(Math.ceil(users / 2)).padStart(USER_PAD, '0')
   const search = await get(`/users?search=${needle}`)
   const firstPage = await get('/users?limit=50')
+  const activePage = await get('/users?active=true&limit=50')
   const deepOffset = Math.floor(users * 0.9)
   const deepPage = await get(`/users?offset=${deepOffset}&limit=50`)
   return {
     login,
     search,
     firstPage,
+    activePage,
     deepPage,
     seedMs: server.info.seedMs,
     dbBytes: server.info.dbBytes,
@@ -147,6 +150,7 @@ export async function run(): Promise<ScenarioResult> {
       [`GET /users?search= at ${fmt(SMALL)}`, line(small.search)],
       [`GET /users?search= at ${fmt(LARGE)}`, line(large.search)],
       [`GET /users?limit=50 at ${fmt(LARGE)}`, line(large.firstPage)],
+      [`GET /users?active=true&limit=50 at ${fmt(LARGE)}`, line(large.activePage)],
       [`GET /users?offset=${fmt(Math.floor(SMALL * 0.9))} at ${fmt(SMALL)}`, line(small.deepPage)],
       [
         `GET /users?offset=${fmt(Math.floor(LARGE * 0.9))}&limit=50 at ${fmt(LARGE)}`,

@@ -51,15 +51,6 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
-/** True when a user query filters nothing, so its total is the number of all users. */
-function isUnfiltered(query: UserQuery): boolean {
-  return (
-    (query.search === undefined || query.search === '') &&
-    query.active === undefined &&
-    query.role === undefined
-  )
-}
-
 /**
  * The {@link Store} over Kysely, for SQLite and PostgreSQL alike. Every method is one
  * transaction (SQLite: BEGIN IMMEDIATE, so read-then-write never hits a busy snapshot); audit
@@ -342,14 +333,32 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
     }
   }
 
-  /** The users_count row kept by triggers (migration 0003): exact, and one row to read. */
-  async function countAllUsers(): Promise<number> {
+  /** The users_count row kept by triggers (migrations 0003, 0005): exact, and one row to read. */
+  async function maintainedCounts(): Promise<{ total: number; active: number }> {
     const row = await db
       .selectFrom('users_count')
-      .select('total')
+      .select(['total', 'active'])
       .where('id', '=', 1)
       .executeTakeFirstOrThrow()
-    return Number(row.total)
+    return { total: Number(row.total), active: Number(row.active) }
+  }
+
+  const countAllUsers = async () => (await maintainedCounts()).total
+
+  /** The total of a list: from the maintained counts when they answer it, else a real count. */
+  async function countMatching(query: UserQuery, where: ReturnType<typeof userFilters>) {
+    const searching = query.search !== undefined && query.search !== ''
+    if (!searching && query.role === undefined) {
+      const counts = await maintainedCounts()
+      if (query.active === undefined) return counts.total
+      return query.active ? counts.active : counts.total - counts.active
+    }
+    const row = await db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where(where)
+      .executeTakeFirstOrThrow()
+    return Number(row.n)
   }
 
   function auditFilters(query: AuditQuery) {
@@ -433,15 +442,8 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
             .orderBy('created_at', 'desc')
             .orderBy(userKey, 'desc')
             .execute(),
-          // Unfiltered, the trigger-kept count answers at once; a filter needs a real count.
-          isUnfiltered(query)
-            ? countAllUsers()
-            : db
-                .selectFrom('users')
-                .select((eb) => eb.fn.countAll<number | string>().as('n'))
-                .where(where)
-                .executeTakeFirstOrThrow()
-                .then((row) => Number(row.n)),
+          // Unfiltered or by `active` only, the trigger-kept counts answer at once.
+          countMatching(query, where),
         ])
         return { items: rows.map(rowToUser), total }
       }),

@@ -104,10 +104,11 @@ export interface AuditChainTable {
   anchor_hash: string
 }
 
-/** `users_count`: the single row holding the number of users, kept by triggers on `users`. */
+/** `users_count`: the single row holding the number of users (and of active ones), kept by triggers on `users`. */
 export interface UsersCountTable {
   id: number
   total: BigCount
+  active: BigCount
 }
 
 /** `users_core_migrations`: which migrations ran, and when. */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import type { Kysely } from 'kysely'
+import { type Kysely, type SqlBool, sql } from 'kysely'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { computeAuditHash, GENESIS_HASH } from '../../src/audit/chain.js'
 import { isUsersError, type UsersError } from '../../src/errors.js'
@@ -45,7 +45,7 @@ interface Opened {
   /** Kills the server side of every connection (PostgreSQL only). */
   terminateConnections?: () => Promise<void>
   /** `count(*)` of users, straight from the database: the truth maintained totals must match. */
-  countUserRows(): Promise<number>
+  countUserRows(active?: boolean): Promise<number>
 }
 
 interface Target {
@@ -71,7 +71,7 @@ function sqliteMemory(): Target {
         store,
         sibling: async () => store,
         cleanup: () => store.close(),
-        countUserRows: () => countRows(kysely),
+        countUserRows: (active) => countRows(kysely, active),
       }
     },
     async openEmpty() {
@@ -107,7 +107,7 @@ function sqliteFile(): Target {
           rmSync(dir, { recursive: true, force: true })
         },
         openAnother: openOne,
-        countUserRows: () => countRows(reader),
+        countUserRows: (active) => countRows(reader, active),
       }
     },
     async openEmpty() {
@@ -172,7 +172,7 @@ function postgres(): Target {
         },
         openAnother: openOne,
         terminateConnections: database.terminateConnections,
-        countUserRows: () => countRows(admin),
+        countUserRows: (active) => countRows(admin, active),
       }
     },
     async openEmpty() {
@@ -195,11 +195,13 @@ function postgres(): Target {
   }
 }
 
-async function countRows(kysely: Kysely<Database>): Promise<number> {
-  const row = await kysely
-    .selectFrom('users')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .executeTakeFirstOrThrow()
+async function countRows(kysely: Kysely<Database>, active?: boolean): Promise<number> {
+  let query = kysely.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('n'))
+  if (active !== undefined) {
+    // Stored as boolean on PostgreSQL, 0/1 on SQLite: compare in SQL either way.
+    query = query.where(sql<SqlBool>`(active = ${sql.lit(true)}) = ${sql.lit(active)}`)
+  }
+  const row = await query.executeTakeFirstOrThrow()
   return Number(row.n)
 }
 
@@ -350,7 +352,7 @@ for (const { target, skip } of targets) {
         expect((await reopened.auditChainState()).headSeq).toBe(1)
       })
 
-      it('backfills the user count when migrating a database that already has users', async () => {
+      it('backfills the user counts (all, active) when migrating a database that already has users', async () => {
         const empty = await target.openEmpty()
         try {
           const before = MIGRATIONS.findIndex((m) => m.name === '0003_user_count')
@@ -358,13 +360,18 @@ for (const { target, skip } of targets) {
           await runMigrations(empty.db, store.dialect, MIGRATIONS.slice(0, before))
           const old = createKyselyStore(empty.db, store.dialect)
           await old.insertUsers(
-            Array.from({ length: 7 }, (_, i) => user({ username: `old${i}`, createdAt: at(i) })),
+            Array.from({ length: 7 }, (_, i) =>
+              user({ username: `old${i}`, createdAt: at(i), active: i % 3 !== 0 }),
+            ),
             [],
           )
           await old.migrate()
           expect(await old.countUsers()).toBe(7)
           await old.insertUser(user({ username: 'new' }), [])
           expect((await old.listUsers({ limit: 1, offset: 0 })).total).toBe(8)
+          // 0005 backfilled the active count: old0, old3 and old6 are inactive.
+          expect((await old.listUsers({ active: true, limit: 1, offset: 0 })).total).toBe(5)
+          expect((await old.listUsers({ active: false, limit: 1, offset: 0 })).total).toBe(3)
         } finally {
           await empty.cleanup()
         }
@@ -624,12 +631,34 @@ for (const { target, skip } of targets) {
         // A delete refused by the last-admin guard rolls back, counter included.
         await conflictOf(store.deleteUser(root.id, { keepAnActiveAdmin: true }, []))
         await check()
-        // Filtered totals are real counts and agree with the unfiltered one.
+        // The active and inactive totals (kept by the same triggers) match real counts through
+        // deactivation, reactivation, updates that leave `active` alone, inserts and deletes.
+        const checkActive = async () => {
+          const active = await store.listUsers({ active: true, limit: 1, offset: 0 })
+          const inactive = await store.listUsers({ active: false, limit: 1, offset: 0 })
+          expect(active.total).toBe(await db.countUserRows(true))
+          expect(inactive.total).toBe(await db.countUserRows(false))
+          expect(active.total + inactive.total).toBe(expected)
+          return inactive.total
+        }
+        expect(await checkActive()).toBe(0)
         await store.updateUser(root.id, { active: false, updatedAt: at(2) }, {}, [])
-        const active = await store.listUsers({ active: true, limit: 1, offset: 0 })
-        const inactive = await store.listUsers({ active: false, limit: 1, offset: 0 })
-        expect(active.total + inactive.total).toBe(expected)
-        expect(inactive.total).toBe(1)
+        expect(await checkActive()).toBe(1)
+        await store.updateUser(root.id, { active: false, updatedAt: at(3) }, {}, [])
+        await store.updateUser(root.id, { displayName: 'Root', updatedAt: at(4) }, {}, [])
+        expect(await checkActive()).toBe(1)
+        const dormant = Array.from({ length: 3 }, (_, i) =>
+          user({ username: `dormant${i}`, active: false }),
+        )
+        await store.insertUsers(dormant, [])
+        await store.insertUser(user({ username: 'late', active: false }), [])
+        expected += 4
+        expect(await checkActive()).toBe(5)
+        await store.updateUser(dormant[0]?.id as string, { active: true, updatedAt: at(5) }, {}, [])
+        expect(await store.deleteUser(dormant[1]?.id as string, {}, [])).toBe(true)
+        expected -= 1
+        expect(await checkActive()).toBe(3)
+        await check()
       })
 
       it('updates fields, clears email with null, and returns undefined for a missing user', async () => {

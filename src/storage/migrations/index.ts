@@ -2,6 +2,7 @@ import { initialMigration } from './0001-initial.js'
 import { userSearchMigration } from './0002-user-search.js'
 import { userCountMigration } from './0003-user-count.js'
 import { usersCreatedAtRowidMigration } from './0004-users-created-at-rowid.js'
+import { userActiveCountMigration } from './0005-user-active-count.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   userSearchMigration,
   userCountMigration,
   usersCreatedAtRowidMigration,
+  userActiveCountMigration,
 ])
