@@ -33,8 +33,9 @@ export interface CreateAppOptions {
   /** Request and core metrics served at `/metrics`; default: a new registry over `core`. */
   metrics?: HttpMetrics | undefined
   /**
-   * Rate-limit state. Default: a memory backend from the core's config when
-   * `rate_limit.enabled`; pass one to share it (with the lockout, or between apps).
+   * Rate-limit state. Default, when `rate_limit.enabled`: one built from the core's config (a
+   * Redis connection when `rate_limit.redis_url` is set) that lives as long as the process. Pass
+   * one from `createLimiterBackend` to share it (with the lockout, or between apps) or to close it.
    */
   limiter?: LimiterBackend | undefined
   /** `/ready` answers 503 while this returns false (the server flips it). Default: ready. */
