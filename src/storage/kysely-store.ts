@@ -206,19 +206,8 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
         'k.created_at as k_created_at',
         'k.last_used_at as k_last_used_at',
         'k.revoked_at as k_revoked_at',
-        'u.id',
-        'u.username',
-        'u.username_lower',
-        'u.email',
-        'u.email_lower',
-        'u.display_name',
-        'u.roles',
-        'u.active',
-        'u.password_hash',
-        'u.created_at',
-        'u.updated_at',
-        'u.last_login',
       ])
+      .selectAll('u')
       .where('k.key_hash', '=', slot(0)),
   )
   const sessionColumns = [
@@ -242,20 +231,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
       .select(sessionColumns.map((c) => `s.${c} as s_${c}` as const))
-      .select([
-        'u.id',
-        'u.username',
-        'u.username_lower',
-        'u.email',
-        'u.email_lower',
-        'u.display_name',
-        'u.roles',
-        'u.active',
-        'u.password_hash',
-        'u.created_at',
-        'u.updated_at',
-        'u.last_login',
-      ])
+      .selectAll('u')
       .where('s.id', '=', slot(0)),
   )
   const touchKey = prepareQuery(
