@@ -9,10 +9,9 @@ import {
   BENCH_PASSWORD,
   benchConfig,
   loginMany,
+  loginRequests,
   seededUsername,
   startUsersCore,
-  USER_PAD,
-  USER_PREFIX,
 } from './lib/users-core.js'
 
 const USERS = 1000
@@ -74,15 +73,7 @@ async function measure(config: ConfigInput) {
     const sessions = await loginMany(url, 16)
     const flood = runLoad({
       url,
-      method: 'POST',
-      path: '/auth/login',
-      mode: {
-        kind: 'login',
-        prefix: USER_PREFIX,
-        count: USERS,
-        pad: USER_PAD,
-        password: BENCH_PASSWORD,
-      },
+      ...loginRequests(USERS),
       connections: FLOOD_CONNECTIONS,
       durationSeconds: FLOOD_SECONDS,
       timeoutSeconds: 30,

@@ -5,13 +5,7 @@ import { argon2Verifier } from './lib/argon2-raw.js'
 import { okPerSecond, runLoad } from './lib/load.js'
 import { measureConcurrent } from './lib/raw.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
-import {
-  BENCH_PASSWORD,
-  benchConfig,
-  startUsersCore,
-  USER_PAD,
-  USER_PREFIX,
-} from './lib/users-core.js'
+import { benchConfig, loginRequests, startUsersCore } from './lib/users-core.js'
 
 const USERS = 1000
 /** Enough to keep the pool (nproc running) and part of its queue busy, far below the 64 cap. */
@@ -29,15 +23,7 @@ export async function run(): Promise<ScenarioResult> {
   try {
     load = await runLoad({
       url: server.info.url,
-      method: 'POST',
-      path: '/auth/login',
-      mode: {
-        kind: 'login',
-        prefix: USER_PREFIX,
-        count: USERS,
-        pad: USER_PAD,
-        password: BENCH_PASSWORD,
-      },
+      ...loginRequests(USERS),
       connections: CONNECTIONS,
       durationSeconds: SECONDS,
       warmupSeconds: 2,

@@ -4,13 +4,7 @@ import { readRssMiB } from './lib/child.js'
 import { runLoad } from './lib/load.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import { median } from './lib/stats.js'
-import {
-  BENCH_PASSWORD,
-  benchConfig,
-  startUsersCore,
-  USER_PAD,
-  USER_PREFIX,
-} from './lib/users-core.js'
+import { benchConfig, loginRequests, startUsersCore } from './lib/users-core.js'
 
 const USERS = 1000
 const CONNECTIONS = 8
@@ -26,15 +20,7 @@ export async function run(): Promise<ScenarioResult> {
     const sampler = setInterval(() => samples.push(readRssMiB(pid).rssMiB), 200)
     const load = await runLoad({
       url,
-      method: 'POST',
-      path: '/auth/login',
-      mode: {
-        kind: 'login',
-        prefix: USER_PREFIX,
-        count: USERS,
-        pad: USER_PAD,
-        password: BENCH_PASSWORD,
-      },
+      ...loginRequests(USERS),
       connections: CONNECTIONS,
       durationSeconds: SECONDS,
     })

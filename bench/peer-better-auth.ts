@@ -9,13 +9,11 @@ import { importPeer, PEER_DIR, PEER_PASSWORD, PEER_PREFIX, peerMissing } from '.
 import { measureConcurrent, type RawResult } from './lib/raw.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import {
-  BENCH_PASSWORD,
   benchConfig,
   login,
+  loginRequests,
   seededUsername,
   startUsersCore,
-  USER_PAD,
-  USER_PREFIX,
 } from './lib/users-core.js'
 
 const USERS = 200
@@ -122,15 +120,7 @@ export async function run(): Promise<ScenarioResult> {
     const signIn = () =>
       runLoad({
         url,
-        method: 'POST',
-        path: '/auth/login',
-        mode: {
-          kind: 'login',
-          prefix: USER_PREFIX,
-          count: USERS,
-          pad: USER_PAD,
-          password: BENCH_PASSWORD,
-        },
+        ...loginRequests(USERS),
         connections: SIGN_IN_CONNECTIONS,
         durationSeconds: SIGN_IN_SECONDS,
         warmupSeconds: 2,

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type LoadSpec, runLoad } from './lib/load.js'
 import {
-  BENCH_PASSWORD,
   benchConfig,
   login,
   loginMany,
+  loginRequests,
   startUsersCore,
   USER_PAD,
   USER_PREFIX,
@@ -73,15 +73,7 @@ switch (target) {
     spec = {
       ...base,
       connections: target === 'login' ? 8 : 200,
-      method: 'POST',
-      path: '/auth/login',
-      mode: {
-        kind: 'login',
-        prefix: USER_PREFIX,
-        count: 1000,
-        pad: USER_PAD,
-        password: BENCH_PASSWORD,
-      },
+      ...loginRequests(1000),
     }
     break
   default:

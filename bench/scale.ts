@@ -3,13 +3,7 @@
 // database bytes per user.
 import { type LoadResult, runLoad } from './lib/load.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
-import {
-  BENCH_PASSWORD,
-  benchConfig,
-  startUsersCore,
-  USER_PAD,
-  USER_PREFIX,
-} from './lib/users-core.js'
+import { benchConfig, loginRequests, startUsersCore, USER_PAD } from './lib/users-core.js'
 
 const SMALL = 1000
 const LARGE = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000)
@@ -36,15 +30,7 @@ type Server = Awaited<ReturnType<typeof startUsersCore>>
 function loadLogins(server: Server): Promise<LoadResult> {
   return runLoad({
     url: server.info.url,
-    method: 'POST',
-    path: '/auth/login',
-    mode: {
-      kind: 'login',
-      prefix: USER_PREFIX,
-      count: server.info.users,
-      pad: USER_PAD,
-      password: BENCH_PASSWORD,
-    },
+    ...loginRequests(server.info.users),
     connections: 1,
     durationSeconds: LOGIN_SECONDS / LOGIN_ROUNDS,
     warmupSeconds: 1,

@@ -56,6 +56,21 @@ export function startUsersCore(
   )
 }
 
+/** The request part of a load spec: logins of random seeded users 1…`count`. */
+export function loginRequests(count: number) {
+  return {
+    method: 'POST' as const,
+    path: '/auth/login',
+    mode: {
+      kind: 'login' as const,
+      prefix: USER_PREFIX,
+      count,
+      pad: USER_PAD,
+      password: BENCH_PASSWORD,
+    },
+  }
+}
+
 /** Username of seeded user n. */
 export function seededUsername(n: number): string {
   return `${USER_PREFIX}${String(n).padStart(USER_PAD, '0')}`
