@@ -55,6 +55,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const limiter = options.limiter ?? createLimiterBackend(config, logger)
   // The app is built once the port is known: with port 0 and no explicit public_url, links and
   // the discovery document must name the port actually bound, not ":0".
+  // Replaced by the app's listener right after listen() resolves, with no await in between, so
+  // no request can reach this placeholder; it only keeps `handle` from being undefined.
   let handle: RequestListener = (_req, res) => {
     res.writeHead(503).end()
   }

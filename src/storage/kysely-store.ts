@@ -52,9 +52,9 @@ export function escapeLike(text: string): string {
 }
 
 /**
- * The {@link Store} over Kysely, for SQLite and PostgreSQL alike. Every method is one
- * transaction (SQLite: BEGIN IMMEDIATE, so read-then-write never hits a busy snapshot); audit
- * events are chained in that same transaction; driver errors become `UsersError`s (CONFLICT with
+ * The {@link Store} over Kysely, for SQLite and PostgreSQL alike. Every method is atomic: one
+ * transaction on PostgreSQL; on SQLite one savepoint inside a group-committed BEGIN IMMEDIATE (so
+ * read-then-write never hits a busy snapshot); audit events are chained in that same unit; driver errors become `UsersError`s (CONFLICT with
  * the clashing field, UNAVAILABLE when the database cannot be reached).
  */
 export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store {

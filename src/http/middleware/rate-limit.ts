@@ -46,5 +46,5 @@ export function rateLimitKey(principal: Principal | undefined, ip: string | null
 
 /** The key of per-IP budgets. */
 export function ipKey(c: Context<AppEnv>): string {
-  return `ip:${c.get('clientIp') ?? 'unknown'}`
+  return rateLimitKey(undefined, c.get('clientIp'))
 }
