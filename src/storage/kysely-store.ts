@@ -12,9 +12,10 @@ import { UsersError } from '../errors.js'
 import { createAuditWriter } from './audit-writer.js'
 import { bulkInsertUsers } from './bulk-insert-users.js'
 import { mapDatabaseError } from './db-errors.js'
+import { createLookupCache, deepFreeze } from './lookup-cache.js'
 import { runMigrations } from './migrator.js'
 import { prepareQuery, slot } from './prepared.js'
-import type { AuditEventInput } from './records.js'
+import type { ApiKeyRecord, AuditEventInput, SessionRecord, UserRecord } from './records.js'
 import {
   apiKeyToRow,
   rowToApiKey,
@@ -46,9 +47,27 @@ const ROLLBACK_TO = CompiledQuery.raw('rollback to grouped_write')
 
 const LAST_ADMIN_MESSAGE = 'the last active admin cannot be deleted or demoted'
 
+type SessionWithUser = { session: SessionRecord; user: UserRecord }
+type ApiKeyWithOwner = { key: ApiKeyRecord; owner: UserRecord }
+
+/** The same lookups without a cache (PostgreSQL), frozen alike so every dialect behaves the same. */
+const uncached = async <V>(_key: string, load: () => Promise<V | undefined>) =>
+  deepFreeze(await load())
+
 /** Escapes LIKE wildcards so user input matches literally (used with `escape '\'`). */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/** Options of {@link createKyselyStore}. */
+export interface KyselyStoreOptions {
+  /**
+   * The database's change stamp (SQLite: `openSqliteKysely`). With it, the session and API-key
+   * lookups every authenticated request makes are answered from memory while it stays put (see
+   * `createLookupCache`). PostgreSQL has no such stamp, and several instances share it, so it
+   * reads every time.
+   */
+  changeStamp?: () => number
 }
 
 /**
@@ -57,10 +76,17 @@ export function escapeLike(text: string): string {
  * read-then-write never hits a busy snapshot); audit events are chained in that same unit; driver errors become `UsersError`s (CONFLICT with
  * the clashing field, UNAVAILABLE when the database cannot be reached).
  */
-export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
+export function createKyselyStore(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  options: KyselyStoreOptions = {},
+): Store {
   const isPg = dialect === 'postgres'
   const bool = isPg ? (b: boolean): number | boolean => b : (b: boolean) => (b ? 1 : 0)
   const appendAudit = createAuditWriter(db, dialect)
+  const { changeStamp } = options
+  const sessionLookups = changeStamp ? createLookupCache<SessionWithUser>(changeStamp) : uncached
+  const apiKeyLookups = changeStamp ? createLookupCache<ApiKeyWithOwner>(changeStamp) : uncached
 
   async function guard<T>(work: () => Promise<T>): Promise<T> {
     try {
@@ -483,14 +509,16 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
       }),
 
     findSessionWithUser: (id) =>
-      guard(async () => {
-        const r = (await db.executeQuery(sessionWithUser([id]))).rows[0]
-        if (r === undefined) return undefined
-        const session = Object.fromEntries(
-          sessionColumns.map((c) => [c, r[`s_${c}`]]),
-        ) as unknown as Parameters<typeof rowToSession>[0]
-        return { session: rowToSession(session), user: rowToUser(r) }
-      }),
+      guard(() =>
+        sessionLookups(id, async () => {
+          const r = (await db.executeQuery(sessionWithUser([id]))).rows[0]
+          if (r === undefined) return undefined
+          const session = Object.fromEntries(
+            sessionColumns.map((c) => [c, r[`s_${c}`]]),
+          ) as unknown as Parameters<typeof rowToSession>[0]
+          return { session: rowToSession(session), user: rowToUser(r) }
+        }),
+      ),
 
     listSessions: (userId, now) =>
       guard(async () => {
@@ -580,25 +608,27 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Dialect): Store
       }),
 
     findApiKeyByHash: (keyHash) =>
-      guard(async () => {
-        const r = (await db.executeQuery(apiKeyWithOwner([keyHash]))).rows[0]
-        if (r === undefined) return undefined
-        return {
-          key: rowToApiKey({
-            id: r.k_id,
-            user_id: r.k_user_id,
-            name: r.k_name,
-            key_hash: r.k_key_hash,
-            key_prefix: r.k_key_prefix,
-            permissions: r.k_permissions,
-            expires_at: r.k_expires_at,
-            created_at: r.k_created_at,
-            last_used_at: r.k_last_used_at,
-            revoked_at: r.k_revoked_at,
-          }),
-          owner: rowToUser(r),
-        }
-      }),
+      guard(() =>
+        apiKeyLookups(keyHash, async () => {
+          const r = (await db.executeQuery(apiKeyWithOwner([keyHash]))).rows[0]
+          if (r === undefined) return undefined
+          return {
+            key: rowToApiKey({
+              id: r.k_id,
+              user_id: r.k_user_id,
+              name: r.k_name,
+              key_hash: r.k_key_hash,
+              key_prefix: r.k_key_prefix,
+              permissions: r.k_permissions,
+              expires_at: r.k_expires_at,
+              created_at: r.k_created_at,
+              last_used_at: r.k_last_used_at,
+              revoked_at: r.k_revoked_at,
+            }),
+            owner: rowToUser(r),
+          }
+        }),
+      ),
 
     findApiKeyById: (id) =>
       guard(async () => {

@@ -2,7 +2,7 @@ import type { Config } from '../config.js'
 import type { Logger } from '../lib/logger.js'
 import { createKyselyStore } from './kysely-store.js'
 import { createPostgresKysely } from './postgres.js'
-import { createSqliteKysely } from './sqlite.js'
+import { openSqliteKysely } from './sqlite.js'
 import type { Store } from './store.js'
 
 /** Options of {@link openStore}. */
@@ -26,5 +26,6 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
     })
     return createKyselyStore(db, 'postgres')
   }
-  return createKyselyStore(createSqliteKysely(url, options.cwd), 'sqlite')
+  const sqlite = openSqliteKysely(url, options.cwd)
+  return createKyselyStore(sqlite.db, 'sqlite', { changeStamp: sqlite.changeStamp })
 }

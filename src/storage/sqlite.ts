@@ -43,9 +43,57 @@ export function openSqliteDatabase(url: string, cwd?: string): BetterSqlite3.Dat
   return db
 }
 
-/** Wraps a database so each distinct SQL text is prepared once (bounded, oldest evicted). */
-export function withStatementCache(
+/**
+ * A SQLite database as users-core opens it: Kysely over one connection, and that connection's
+ * change stamp.
+ */
+export interface SqliteKysely {
+  db: Kysely<Database>
+  /**
+   * A number that grows whenever the database may have changed: on every statement this
+   * connection runs that can write (the write itself, before it commits; a rolled-back one
+   * counts too), and on every commit any other connection made since the last call (another
+   * `serve` or the operator CLI on the same file: `PRAGMA data_version`). Equal stamps mean no
+   * row has changed in between. Costs one prepared pragma (about a microsecond).
+   */
+  changeStamp(): number
+}
+
+/** Opens `url` (`sqlite://PATH` or `sqlite::memory:`) with its statement cache and change stamp. */
+export function openSqliteKysely(url: string, cwd?: string): SqliteKysely {
+  const raw = openSqliteDatabase(url, cwd)
+  const dataVersion = raw.prepare('PRAGMA data_version').pluck()
+  let localWrites = 0
+  let externalCommits = 0
+  let lastDataVersion = dataVersion.get()
+  const database = withStatementCache(raw, () => {
+    localWrites++
+  })
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    changeStamp() {
+      const version = dataVersion.get()
+      if (version !== lastDataVersion) {
+        lastDataVersion = version
+        externalCommits++
+      }
+      return localWrites + externalCommits
+    },
+  }
+}
+
+/** A Kysely instance over a SQLite URL (`sqlite://PATH` or `sqlite::memory:`). */
+export function createSqliteKysely(url: string, cwd?: string): Kysely<Database> {
+  return openSqliteKysely(url, cwd).db
+}
+
+/**
+ * Wraps a database so each distinct SQL text is prepared once (bounded, oldest evicted), and
+ * calls `onWrite` just before each run of a statement that can write.
+ */
+function withStatementCache(
   db: BetterSqlite3.Database,
+  onWrite: () => void,
   size = STATEMENT_CACHE_SIZE,
 ): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>()
@@ -54,7 +102,12 @@ export function withStatementCache(
     prepare(text: string): SqliteStatement {
       let stmt = cache.get(text)
       if (stmt === undefined) {
-        stmt = db.prepare(text) as unknown as SqliteStatement
+        const prepared = db.prepare(text)
+        // `readonly` is SQLite's own verdict (sqlite3_stmt_readonly): false for any INSERT,
+        // UPDATE, DELETE or DDL, with or without RETURNING; true for SELECT, BEGIN, COMMIT.
+        stmt = prepared.readonly
+          ? (prepared as unknown as SqliteStatement)
+          : countingWrites(prepared as unknown as SqliteStatement, onWrite)
         if (cache.size >= size) {
           const oldest = cache.keys().next()
           if (!oldest.done) cache.delete(oldest.value)
@@ -66,8 +119,20 @@ export function withStatementCache(
   }
 }
 
-/** A Kysely instance over a SQLite URL (`sqlite://PATH` or `sqlite::memory:`). */
-export function createSqliteKysely(url: string, cwd?: string): Kysely<Database> {
-  const database = withStatementCache(openSqliteDatabase(url, cwd))
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+function countingWrites(stmt: SqliteStatement, onWrite: () => void): SqliteStatement {
+  return {
+    reader: stmt.reader,
+    all(parameters) {
+      onWrite()
+      return stmt.all(parameters)
+    },
+    run(parameters) {
+      onWrite()
+      return stmt.run(parameters)
+    },
+    iterate(parameters) {
+      onWrite()
+      return stmt.iterate(parameters)
+    },
+  }
 }

@@ -21,7 +21,7 @@ import type {
   UserRecord,
 } from '../../src/storage/records.js'
 import type { Database } from '../../src/storage/schema.js'
-import { createSqliteKysely } from '../../src/storage/sqlite.js'
+import { createSqliteKysely, openSqliteKysely } from '../../src/storage/sqlite.js'
 import type { Store } from '../../src/storage/store.js'
 import {
   createTempPostgresDatabase,
@@ -64,8 +64,8 @@ function sqliteMemory(): Target {
   return {
     name: 'SQLite in memory',
     async open() {
-      const kysely = createSqliteKysely('sqlite::memory:')
-      const store = createKyselyStore(kysely, 'sqlite')
+      const { db: kysely, changeStamp } = openSqliteKysely('sqlite::memory:')
+      const store = createKyselyStore(kysely, 'sqlite', { changeStamp })
       await store.migrate()
       return {
         store,
@@ -89,7 +89,8 @@ function sqliteFile(): Target {
       const url = `sqlite://${join(dir, 'users.db')}`
       const stores: Store[] = []
       const openOne = () => {
-        const s = createKyselyStore(createSqliteKysely(url), 'sqlite')
+        const { db, changeStamp } = openSqliteKysely(url)
+        const s = createKyselyStore(db, 'sqlite', { changeStamp })
         stores.push(s)
         return s
       }
@@ -969,6 +970,68 @@ for (const { target, skip } of targets) {
       it('a key for a user that does not exist is NOT_FOUND', async () => {
         const error = await store.insertApiKey(apiKey(randomUUID()), []).catch((e: unknown) => e)
         expect(isUsersError(error, 'NOT_FOUND')).toBe(true)
+      })
+    })
+
+    describe('hot lookups (cached on SQLite) see every change at once', () => {
+      let alice: UserRecord
+      let s: SessionRecord
+      let k: ApiKeyRecord
+      beforeEach(async () => {
+        alice = user()
+        s = session(alice.id)
+        k = apiKey(alice.id)
+        await store.insertUser(alice, [])
+        await store.recordLogin(s, { updatedAt: at(0) }, [])
+        await store.insertApiKey(k, [])
+      })
+      /** Reads both lookups twice, so a cache would now answer them. */
+      async function warm(reader: Store): Promise<void> {
+        for (let i = 0; i < 2; i++) {
+          expect((await reader.findSessionWithUser(s.id))?.session.revokedAt).toBeNull()
+          expect((await reader.findApiKeyByHash(k.keyHash))?.key.revokedAt).toBeNull()
+        }
+      }
+
+      it('a revoked session and a revoked key, through this store', async () => {
+        await warm(store)
+        await store.revokeSession(s.id, at(1), [])
+        expect((await store.findSessionWithUser(s.id))?.session.revokedAt).toEqual(at(1))
+        await store.revokeApiKey(k.id, at(2), [])
+        expect((await store.findApiKeyByHash(k.keyHash))?.key.revokedAt).toEqual(at(2))
+      })
+
+      it('a deactivated, then deleted owner; a touched key', async () => {
+        await warm(store)
+        await store.touchApiKey(k.id, at(3), at(0))
+        expect((await store.findApiKeyByHash(k.keyHash))?.key.lastUsedAt).toEqual(at(3))
+        await store.updateUser(alice.id, { active: false, updatedAt: at(4) }, {}, [])
+        expect((await store.findSessionWithUser(s.id))?.user.active).toBe(false)
+        expect((await store.findApiKeyByHash(k.keyHash))?.owner.active).toBe(false)
+        await store.deleteUser(alice.id, {}, [])
+        expect(await store.findSessionWithUser(s.id)).toBeUndefined()
+        expect(await store.findApiKeyByHash(k.keyHash)).toBeUndefined()
+      })
+
+      it('changes another instance (or the operator CLI) commits to the same database', async () => {
+        if (db.openAnother === undefined) return // one in-memory SQLite has no other connection
+        const other = db.openAnother()
+        await warm(store)
+        await other.revokeApiKey(k.id, at(5), [])
+        expect((await store.findApiKeyByHash(k.keyHash))?.key.revokedAt).toEqual(at(5))
+        await other.revokeSession(s.id, at(6), [])
+        expect((await store.findSessionWithUser(s.id))?.session.revokedAt).toEqual(at(6))
+        await other.updateUser(alice.id, { roles: ['auditor'], updatedAt: at(7) }, {}, [])
+        expect((await store.findApiKeyByHash(k.keyHash))?.owner.roles).toEqual(['auditor'])
+      })
+
+      it('what they return cannot be altered by a caller', async () => {
+        await warm(store)
+        const found = await store.findApiKeyByHash(k.keyHash)
+        expect(() =>
+          (found as { key: { permissions: string[] } }).key.permissions.push('*'),
+        ).toThrow(TypeError)
+        expect((await store.findApiKeyByHash(k.keyHash))?.key.permissions).toEqual(k.permissions)
       })
     })
 
