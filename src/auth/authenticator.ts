@@ -17,6 +17,11 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
     new UsersError('UNAUTHORIZED', { message: 'Invalid or expired token.' })
 
   async function authenticateAccessToken(token: string): Promise<Principal> {
+    return (await principalOf(token)).principal
+  }
+
+  /** The principal of a live access token, with the claims it was verified to carry. */
+  async function principalOf(token: string) {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw unauthorized()
     const claims = await keyring.verifyAccessToken(token)
     const now = clock.now()
@@ -53,7 +58,7 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
     }
     user ??= await store.findUserById(claims.sub)
     if (!user?.active) throw unauthorized()
-    return {
+    const principal: Principal = {
       kind: 'access_token',
       user: toUser(user),
       ...(claims.sid ? { sessionId: claims.sid } : {}),
@@ -62,6 +67,7 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
       ...(apiKeyInfo ? { apiKey: apiKeyInfo } : {}),
       permissions,
     }
+    return { principal, claims }
   }
 
   async function authenticateBearer(credential: string): Promise<Principal> {
@@ -91,16 +97,16 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
         token_type: 'api_key',
       }
     }
-    let principal: Principal
+    let authenticated: Awaited<ReturnType<typeof principalOf>>
     try {
-      principal = await authenticateAccessToken(token)
+      authenticated = await principalOf(token)
     } catch {
       return { active: false }
     }
+    const { principal, claims } = authenticated
     const roles = principal.apiKey
       ? attenuateRoles(principal.user.roles, principal.permissions)
       : principal.user.roles
-    const claims = await keyring.verifyAccessToken(token)
     return {
       active: true,
       sub: principal.user.id,
