@@ -33,9 +33,9 @@ export function createLookupCache<V extends object>(
     const value = await load()
     if (value === undefined) return undefined
     deepFreeze(value)
-    // Kept only if nothing may have changed since before the read: a write that ran between
-    // the two stamps could have made `value` stale already.
-    if (changeStamp() !== before || stamp !== before) return value
+    // Kept under the stamp read before the load: if anything changed since (even during the
+    // read), the next lookup sees a different stamp and drops it unused.
+    if (stamp !== before) return value
     if (entries.size >= capacity) {
       const oldest = entries.keys().next()
       if (!oldest.done) entries.delete(oldest.value)
