@@ -75,17 +75,27 @@ export function errorResponse(c: Context<AppEnv>, error: UsersError): Response {
  * anything else is a 500 that reveals only the request id and is logged with its stack.
  */
 export function errorHandler(options: { logger: Logger }): ErrorHandler<AppEnv> {
-  return (err, c) => {
-    if (err instanceof UsersError) {
-      if (err.status >= 500 && err.code === 'INTERNAL_ERROR') logInternal(options.logger, c, err)
-      return errorResponse(c, err)
-    }
-    if (err instanceof HTTPException && STATUS_CODES[err.status]) {
-      return errorResponse(c, new UsersError(STATUS_CODES[err.status] as ErrorCode))
-    }
-    logInternal(options.logger, c, err)
-    return errorResponse(c, new UsersError('INTERNAL_ERROR'))
+  return (err, c) =>
+    errorResponse(
+      c,
+      toUsersError(err, (bug) => logInternal(options.logger, c, bug)),
+    )
+}
+
+/**
+ * What an error thrown while answering becomes, framework-free (the fast path uses it too): a
+ * UsersError keeps its code; a framework exception maps by status; anything else is
+ * INTERNAL_ERROR. `logBug` receives what is a bug, with its stack, for the log only.
+ */
+export function toUsersError(err: unknown, logBug: (err: unknown) => void): UsersError {
+  if (err instanceof UsersError) {
+    if (err.status >= 500 && err.code === 'INTERNAL_ERROR') logBug(err)
+    return err
   }
+  const mapped = err instanceof HTTPException ? STATUS_CODES[err.status] : undefined
+  if (mapped) return new UsersError(mapped)
+  logBug(err)
+  return new UsersError('INTERNAL_ERROR')
 }
 
 function logInternal(logger: Logger, c: Context<AppEnv>, err: unknown): void {
