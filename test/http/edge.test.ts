@@ -225,6 +225,135 @@ describe('fast path in front of the app', () => {
   })
 })
 
+describe('fast path for refresh grants', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ rate_limit: { enabled: false } })
+    await h.core.createUser({ username: 'frank', password: GOOD_PASSWORD, email: 'f@example.com' })
+  })
+  afterAll(() => h.close())
+
+  const newRefreshToken = async () =>
+    (await h.core.authenticatePassword('frank', GOOD_PASSWORD)).refreshToken
+  const post = (body: string, headers: Record<string, string> = {}): RequestInit => ({
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-request-id': 'grant-1',
+      origin: ORIGIN,
+      ...headers,
+    },
+    body,
+  })
+  /** The same grant request over the socket (edge first) and through app.request() (app only). */
+  async function both(initOf: (token: string) => RequestInit) {
+    const before = h.handedOn.length
+    const edge = await fetch(`${h.url}/auth/refresh`, initOf(await newRefreshToken()))
+    const app = await h.parts.app.request('/auth/refresh', initOf(await newRefreshToken()))
+    return { edge, app, handedOn: h.handedOn.length > before }
+  }
+
+  it('a grant: answered by the fast path as the app answers it, and the new token works', async () => {
+    const r = await both((token) => post(JSON.stringify({ refresh_token: token })))
+    expect(r.handedOn).toBe(false)
+    expect(r.edge.status).toBe(200)
+    expect(r.app.status).toBe(200)
+    expect(headerMap(r.edge.headers)).toEqual(headerMap(r.app.headers))
+    const edgeBody = (await r.edge.json()) as Record<string, unknown>
+    const appBody = (await r.app.json()) as Record<string, unknown>
+    // Tokens are new on each side; everything else is the same.
+    const { access_token: a1, refresh_token: r1, ...edgeRest } = edgeBody
+    const { access_token: a2, refresh_token: r2, ...appRest } = appBody
+    expect(edgeRest).toEqual(appRest)
+    expect([typeof a1, typeof r1]).toEqual(['string', 'string'])
+    expect(r1).not.toBe(r2)
+    const again = await fetch(`${h.url}/auth/refresh`, post(JSON.stringify({ refresh_token: r1 })))
+    expect(again.status).toBe(200)
+    const me = await fetch(`${h.url}/users/me`, { headers: { authorization: `Bearer ${a1}` } })
+    expect(((await me.json()) as { username: string }).username).toBe('frank')
+  })
+
+  it("a refused grant: answered by the fast path with the app's 401, header for header", async () => {
+    const unknown = `${crypto.randomUUID()}.${'A'.repeat(43)}`
+    const r = await both(() => post(JSON.stringify({ refresh_token: unknown })))
+    expect(r.handedOn).toBe(false)
+    expect(r.edge.status).toBe(401)
+    expect(r.app.status).toBe(401)
+    expect(await r.edge.json()).toEqual(await r.app.json())
+    expect(headerMap(r.edge.headers)).toEqual(headerMap(r.app.headers))
+  })
+
+  it('a replayed token revokes the session, through the fast path too', async () => {
+    const first = await newRefreshToken()
+    const granted = await fetch(
+      `${h.url}/auth/refresh`,
+      post(JSON.stringify({ refresh_token: first })),
+    )
+    const second = ((await granted.json()) as { refresh_token: string }).refresh_token
+    await fetch(`${h.url}/auth/refresh`, post(JSON.stringify({ refresh_token: second })))
+    // `first` is two rotations old: a replay, whatever the grace.
+    const replay = await fetch(
+      `${h.url}/auth/refresh`,
+      post(JSON.stringify({ refresh_token: first })),
+    )
+    expect(replay.status).toBe(401)
+    const events = await h.core.audit.list({ type: 'token.reuse_detected' })
+    expect(events.items.length).toBeGreaterThan(0)
+  })
+
+  const handOns: [string, (token: string) => RequestInit, number][] = [
+    ['a body that is not JSON', () => post('{"refresh_token":'), 400],
+    ['a body with an unknown field', (t) => post(JSON.stringify({ refresh_token: t, x: 1 })), 400],
+    ['a body without the token', () => post('{}'), 400],
+    ['an empty body', () => post(''), 400],
+    [
+      'a body that is not UTF-8',
+      () => ({ ...post(''), body: new Uint8Array([0x7b, 0xff, 0x7d]) }),
+      400,
+    ],
+    [
+      'text/plain',
+      (t) => post(JSON.stringify({ refresh_token: t }), { 'content-type': 'text/plain' }),
+      415,
+    ],
+    [
+      'a credential header',
+      (t) => post(JSON.stringify({ refresh_token: t }), { 'x-api-key': 'x' }),
+      200,
+    ],
+  ]
+  for (const [name, initOf, status] of handOns) {
+    it(`${name}: handed to the app with the body already read, which answers ${status}`, async () => {
+      const r = await both(initOf)
+      expect(r.handedOn).toBe(true)
+      expect(r.edge.status).toBe(status)
+      expect(r.app.status).toBe(status)
+      const edgeBody = (await r.edge.json()) as Record<string, unknown>
+      const appBody = (await r.app.json()) as Record<string, unknown>
+      if (status === 200) expect(Object.keys(edgeBody)).toEqual(Object.keys(appBody))
+      else expect(edgeBody).toEqual(appBody)
+    })
+  }
+
+  it('a chunked body (no Content-Length): handed to the app, which grants', async () => {
+    const token = await newRefreshToken()
+    const before = h.handedOn.length
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ refresh_token: token })))
+        controller.close()
+      },
+    })
+    const res = await fetch(`${h.url}/auth/refresh`, {
+      ...post(''),
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    expect(res.status).toBe(200)
+    expect(h.handedOn.length).toBe(before + 1)
+  })
+})
+
 describe('fast path and the request budget', () => {
   let h: Harness
   beforeAll(async () => {
@@ -242,6 +371,19 @@ describe('fast path and the request budget', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
     expect(h.handedOn).toEqual(['GET /auth/jwks.json'])
+  })
+
+  it('a refresh grant spends it too; with none left the app answers 429 from the read body', async () => {
+    await h.core.createUser({ username: 'gina', password: GOOD_PASSWORD })
+    const { refreshToken } = await h.core.authenticatePassword('gina', GOOD_PASSWORD)
+    const res = await fetch(`${h.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    })
+    expect(res.status).toBe(429)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
+    expect(h.handedOn.at(-1)).toBe('POST /auth/refresh')
   })
 })
 

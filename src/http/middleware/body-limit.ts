@@ -6,6 +6,12 @@ import type { AppEnv } from '../context.js'
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
+ * Bodies the server's fast path already read from a request it then handed to the app (a body
+ * it would not answer itself); the app takes them from here, since the stream is spent.
+ */
+export const bodyReadBeforeApp = new WeakMap<IncomingMessage, Uint8Array>()
+
+/**
  * Reads the request body into `rawBody`, refusing more than `maxBytes` with 413 — from
  * `Content-Length` up front, and by counting while reading, so a chunked body without a length
  * cannot get past it either.
@@ -25,7 +31,8 @@ export function bodyLimit(options: { maxBytes: number }): MiddlewareHandler<AppE
     const incoming = c.env?.incoming
     const raw =
       incoming instanceof IncomingMessage
-        ? await readNodeStream(incoming, options.maxBytes, tooLarge)
+        ? (bodyReadBeforeApp.get(incoming) ??
+          (await readNodeStream(incoming, options.maxBytes, tooLarge)))
         : await readLimited(webChunks(c.req.raw.body), options.maxBytes, tooLarge)
     if (raw !== undefined) c.set('rawBody', raw)
     await next()
@@ -36,7 +43,7 @@ export function bodyLimit(options: { maxBytes: number }): MiddlewareHandler<AppE
  * Reads Node's request stream up to `maxBytes`. Past it, it stops listening without destroying
  * the stream, so the 413 can still be written (Node discards or closes what remains unread).
  */
-function readNodeStream(
+export function readNodeStream(
   incoming: NodeJS.ReadableStream,
   maxBytes: number,
   tooLarge: () => UsersError,

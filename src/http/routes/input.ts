@@ -42,10 +42,16 @@ export function validate<S extends z.ZodType>(
 }
 
 function mediaType(c: Context<AppEnv>): string | undefined {
-  return c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase()
+  return mediaTypeOf(c.req.header('content-type'))
 }
 
-function isJson(type: string | undefined): boolean {
+/** The media type of a `Content-Type` value, lower-cased, without parameters. */
+export function mediaTypeOf(contentType: string | undefined): string | undefined {
+  return contentType?.split(';')[0]?.trim().toLowerCase()
+}
+
+/** `application/json` or any `application/*+json`. */
+export function isJson(type: string | undefined): boolean {
   return (
     type === 'application/json' ||
     (type?.startsWith('application/') && type.endsWith('+json')) === true
