@@ -1,7 +1,7 @@
 // Scenario 2 (issue 6): refresh grants/s over HTTP ÷ raw RS256 signatures/s with 16 in flight,
 // the raw figure measured with jose SignJWT (the goal's baseline) and with node:crypto; also
 // ES256 and EdDSA.
-import { readWriteBytes } from './lib/child.js'
+import { readWriteBytes, startJsonChild } from './lib/child.js'
 import { okPerSecond, runLoad } from './lib/load.js'
 import { measureConcurrent } from './lib/raw.js'
 import { fmt, type Goal, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
@@ -12,6 +12,16 @@ const IN_FLIGHT = 16
 const SECONDS = 6
 const RAW_SECONDS = 3
 const ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const
+
+/** Grants/s through `core.refreshToken()` in a process of its own: no HTTP, no load generator. */
+async function measureCoreRefresh(alg: (typeof ALGORITHMS)[number]) {
+  const child = await startJsonChild<{ grantsPerSecond: number; cpuMicrosPerGrant: number }>(
+    'bench/refresh-core.ts',
+    { BENCH_ALGORITHM: alg, BENCH_IN_FLIGHT: String(IN_FLIGHT), BENCH_SECONDS: String(SECONDS) },
+  )
+  await child.stop()
+  return child.info
+}
 
 export async function run(): Promise<ScenarioResult> {
   const figures: [string, string][] = []
@@ -48,6 +58,7 @@ export async function run(): Promise<ScenarioResult> {
     } finally {
       await server.stop()
     }
+    const inCore = await measureCoreRefresh(alg)
     const non200 = Object.entries(load.statusCounts).filter(([c]) => c !== '200')
     figures.push(
       [`${alg} raw jose SignJWT/s, ${IN_FLIGHT} in flight`, fmt(jose.opsPerSecond)],
@@ -63,6 +74,10 @@ export async function run(): Promise<ScenarioResult> {
         })`,
       ],
       [`${alg} bytes written to storage per grant (≈)`, fmt(writtenPerGrant)],
+      [
+        `${alg} core.refreshToken() grants/s in-process (no HTTP)`,
+        `${fmt(inCore.grantsPerSecond)} (${fmt(inCore.cpuMicrosPerGrant)} µs of CPU per grant; ÷ jose ${fmt(inCore.grantsPerSecond / jose.opsPerSecond, 2)})`,
+      ],
       [
         `${alg} grants ÷ jose / ÷ node async / ÷ node sync`,
         [jose, nodeAsync, nodeSync].map((r) => fmt(grants / r.opsPerSecond, 2)).join(' / '),
@@ -85,6 +100,7 @@ export async function run(): Promise<ScenarioResult> {
     notes: [
       'the goal divides by jose SignJWT with 16 in flight, as issue 6 states; node:crypto figures are for reference',
       'each request presents the newest refresh token of its session: every grant is a real rotation',
+      'the in-process row is a reference: the same grants through core.refreshToken() in a process of its own, 16 in flight, with no HTTP and no load generator',
     ],
   }
 }
