@@ -1,3 +1,4 @@
+import { v7 as timeOrderedUuid } from 'uuid'
 import type { Clock } from '../lib/clock.js'
 import type { Random } from '../lib/random.js'
 import type { AuditActor, AuditEventInput, AuditEventType } from '../storage/records.js'
@@ -20,9 +21,13 @@ export interface AuditEventFactory {
 export function createAuditEventFactory(clock: Clock, random: Random): AuditEventFactory {
   return {
     build(type, userId, ctx, details = {}) {
+      const at = clock.now()
       return {
-        id: random.uuid(),
-        at: clock.now(),
+        // A time-ordered UUID (v7): each new id lands at the end of the audit table's unique id
+        // index instead of on a random page of it, which the writing transaction would then
+        // carry to the WAL (issue 6: ≈ 20 → 15 KB written per refresh grant).
+        id: timeOrderedUuid({ msecs: at.getTime(), random: random.bytes(16) }),
+        at,
         type,
         actor: actorOf(ctx),
         userId,
