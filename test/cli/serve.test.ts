@@ -1,6 +1,6 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { type CliResult, collect, createSandbox, spawnCli } from './cli-harness.js'
+import { type CliResult, collect, createSandbox, runCli, spawnCli } from './cli-harness.js'
 
 const box = createSandbox()
 const running = new Set<ChildProcessWithoutNullStreams>()
@@ -83,6 +83,46 @@ describe('serve', { timeout: 120_000 }, () => {
     expect(again.code).toBe(0)
     expect(again.stderr).not.toContain('password')
     expect(again.stdout).not.toContain(password)
+  })
+
+  it('a user the operator CLI deactivates meanwhile is refused on the next request, by token and by API key', async () => {
+    // The server answers these lookups from memory while the SQLite file is unchanged; a commit
+    // by another process (here the CLI) must end that at once.
+    const fresh = createSandbox()
+    try {
+      const secret = 'Configured-Admin-Pass-9'
+      const server = await serve({ ...fresh.env, USERS_CORE_ADMIN_PASSWORD: secret })
+      const admin = (await login(server.url, 'admin', secret)).body.access_token as string
+      const asAdmin = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }
+      const created = await fetch(`${server.url}/users`, {
+        method: 'POST',
+        headers: asAdmin,
+        body: JSON.stringify({ username: 'bob', password: 'Correct-Horse-42' }),
+      })
+      const bob = (await created.json()) as { id: string }
+      const issued = await fetch(`${server.url}/users/${bob.id}/api-keys`, {
+        method: 'POST',
+        headers: asAdmin,
+        body: JSON.stringify({ name: 'pbx', permissions: ['read'] }),
+      })
+      const { key } = (await issued.json()) as { key: string }
+      const token = (await login(server.url, 'bob', 'Correct-Horse-42')).body.access_token as string
+      const me = async () => [
+        (await fetch(`${server.url}/users/me`, { headers: { authorization: `Bearer ${token}` } }))
+          .status,
+        (await fetch(`${server.url}/users/me`, { headers: { 'x-api-key': key } })).status,
+      ]
+      expect([await me(), await me()]).toEqual([
+        [200, 200],
+        [200, 200],
+      ])
+      const off = await runCli(['user', 'deactivate', 'bob'], { env: fresh.env })
+      expect(off.code, off.stderr).toBe(0)
+      expect(await me()).toEqual([401, 401])
+      expect((await server.stop()).code).toBe(0)
+    } finally {
+      fresh.cleanup()
+    }
   })
 
   it('says the admin was created from the configured password without printing it', async () => {
