@@ -143,7 +143,10 @@ export interface Store {
   /** A successful login: stamps last_login, optionally upgrades the hash, opens the session. */
   recordLogin(session: SessionRecord, userPatch: UserPatch, audit: AuditEventInput[]): Promise<void>
   findSession(id: string): Promise<SessionRecord | undefined>
-  /** The session and its user in one read (every refresh and bearer request needs both). */
+  /**
+   * The session and its user in one read (every refresh and bearer request needs both). Frozen:
+   * an implementation may hand the same object to every caller while the database is unchanged.
+   */
   findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>
   /** Live (not revoked, not expired) sessions of a user, newest first. */
   listSessions(userId: string, now: Date): Promise<SessionRecord[]>
@@ -171,7 +174,7 @@ export interface Store {
 
   // API keys
   insertApiKey(key: ApiKeyRecord, audit: AuditEventInput[]): Promise<void>
-  /** The key with its owner, by SHA-256 of the full key. */
+  /** The key with its owner, by SHA-256 of the full key. Frozen, as `findSessionWithUser`. */
   findApiKeyByHash(keyHash: string): Promise<{ key: ApiKeyRecord; owner: UserRecord } | undefined>
   findApiKeyById(id: string): Promise<ApiKeyRecord | undefined>
   /** A user's keys that are not revoked, newest first. */
