@@ -19,6 +19,7 @@ interface Measured {
   search: LoadResult
   firstPage: LoadResult
   activePage: LoadResult
+  adminPage: LoadResult
   deepPage: LoadResult
   seedMs: number
   dbBytes: number
@@ -75,6 +76,8 @@ async function queries(server: Server, login: LoadResult): Promise<Measured> {
   const search = await get(`/users?search=${needle}`)
   const firstPage = await get('/users?limit=50')
   const activePage = await get('/users?active=true&limit=50')
+  // A rare role: the filter (and the count) has no index to use (a reference, not a goal).
+  const adminPage = await get('/users?role=admin&limit=50')
   const deepOffset = Math.floor(users * 0.9)
   const deepPage = await get(`/users?offset=${deepOffset}&limit=50`)
   return {
@@ -82,6 +85,7 @@ async function queries(server: Server, login: LoadResult): Promise<Measured> {
     search,
     firstPage,
     activePage,
+    adminPage,
     deepPage,
     seedMs: server.info.seedMs,
     dbBytes: server.info.dbBytes,
@@ -137,6 +141,7 @@ export async function run(): Promise<ScenarioResult> {
       [`GET /users?search= at ${fmt(LARGE)}`, line(large.search)],
       [`GET /users?limit=50 at ${fmt(LARGE)}`, line(large.firstPage)],
       [`GET /users?active=true&limit=50 at ${fmt(LARGE)}`, line(large.activePage)],
+      [`GET /users?role=admin&limit=50 at ${fmt(LARGE)} (reference)`, line(large.adminPage)],
       [`GET /users?offset=${fmt(Math.floor(SMALL * 0.9))} at ${fmt(SMALL)}`, line(small.deepPage)],
       [
         `GET /users?offset=${fmt(Math.floor(LARGE * 0.9))}&limit=50 at ${fmt(LARGE)}`,
