@@ -111,6 +111,14 @@ export interface UsersCountTable {
   active: BigCount
 }
 
+/** `user_roles`: one row per role a user holds, kept by triggers on `users` (migration 0006). */
+export interface UserRolesTable {
+  role: string
+  user_id: string
+  /** A copy of the user's `active`. */
+  active: Bool
+}
+
 /** `users_core_migrations`: which migrations ran, and when. */
 export interface MigrationsTable {
   name: string
@@ -127,6 +135,7 @@ export interface Database {
   audit_events: AuditEventsTable
   audit_chain: AuditChainTable
   users_count: UsersCountTable
+  user_roles: UserRolesTable
   users_core_migrations: MigrationsTable
 }
 

@@ -353,7 +353,7 @@ for (const { target, skip } of targets) {
         expect((await reopened.auditChainState()).headSeq).toBe(1)
       })
 
-      it('backfills the user counts (all, active) when migrating a database that already has users', async () => {
+      it('backfills the user counts (all, active) and the role index when migrating a database that already has users', async () => {
         const empty = await target.openEmpty()
         try {
           const before = MIGRATIONS.findIndex((m) => m.name === '0003_user_count')
@@ -362,7 +362,12 @@ for (const { target, skip } of targets) {
           const old = createKyselyStore(empty.db, store.dialect)
           await old.insertUsers(
             Array.from({ length: 7 }, (_, i) =>
-              user({ username: `old${i}`, createdAt: at(i), active: i % 3 !== 0 }),
+              user({
+                username: `old${i}`,
+                createdAt: at(i),
+                active: i % 3 !== 0,
+                roles: i % 2 === 0 ? ['user', 'admin'] : ['user'],
+              }),
             ),
             [],
           )
@@ -373,6 +378,15 @@ for (const { target, skip } of targets) {
           // 0005 backfilled the active count: old0, old3 and old6 are inactive.
           expect((await old.listUsers({ active: true, limit: 1, offset: 0 })).total).toBe(5)
           expect((await old.listUsers({ active: false, limit: 1, offset: 0 })).total).toBe(3)
+          // 0006 backfilled the role index: old0, old2, old4 and old6 are admins; old0 and old6
+          // are inactive ones.
+          const admins = await old.listUsers({ role: 'admin', limit: 10, offset: 0 })
+          expect(admins.items.map((u) => u.username)).toEqual(['old6', 'old4', 'old2', 'old0'])
+          expect(admins.total).toBe(4)
+          expect(
+            (await old.listUsers({ role: 'admin', active: false, limit: 1, offset: 0 })).total,
+          ).toBe(2)
+          expect((await old.listUsers({ role: 'user', limit: 1, offset: 0 })).total).toBe(8)
         } finally {
           await empty.cleanup()
         }
@@ -527,6 +541,85 @@ for (const { target, skip } of targets) {
         expect(
           await names({ role: 'admin', active: true, search: 'bo', limit: 1, offset: 0 }),
         ).toEqual({ names: ['bob'], total: 1 })
+      })
+
+      it('filters by role from the role index, kept exact through every write path, under both plans', async () => {
+        const empty = await target.openEmpty()
+        try {
+          // One database, two stores: the default plan, and one that walks users for any role.
+          const members = createKyselyStore(empty.db, store.dialect)
+          const walking = createKyselyStore(empty.db, store.dialect, { rareRoleLimit: 1 })
+          await members.migrate()
+          const roles = ['admin', 'user', 'ops', 'administrator', 'a%b', 'x"y', 'nobody']
+          const check = async () => {
+            const everyone = (await members.listUsers({ limit: 1000, offset: 0 })).items
+            for (const role of roles) {
+              for (const active of [undefined, true, false]) {
+                const truth = everyone.filter(
+                  (u) => u.roles.includes(role) && (active === undefined || u.active === active),
+                )
+                const filter = active === undefined ? { role } : { role, active }
+                for (const s of [members, walking]) {
+                  const all = await s.listUsers({ ...filter, limit: 1000, offset: 0 })
+                  const label = `${role} active=${active}`
+                  expect(
+                    all.items.map((u) => u.username),
+                    label,
+                  ).toEqual(truth.map((u) => u.username))
+                  expect(all.total, label).toBe(truth.length)
+                  const page = await s.listUsers({ ...filter, limit: 2, offset: 1 })
+                  expect(page.items.map((u) => u.username)).toEqual(
+                    truth.slice(1, 3).map((u) => u.username),
+                  )
+                }
+              }
+            }
+          }
+          const root = user({ username: 'root', roles: ['admin'], createdAt: at(1) })
+          await members.insertUser(root, [])
+          await members.insertUser(
+            user({ username: 'dup', roles: ['ops', 'ops', 'a%b'], createdAt: at(2) }),
+            [],
+          )
+          await members.insertUser(
+            user({ username: 'adm2', roles: ['administrator', 'x"y'], createdAt: at(3) }),
+            [],
+          )
+          await members.insertUser(user({ username: 'none', roles: [], createdAt: at(3) }), [])
+          const bulk = Array.from({ length: 30 }, (_, i) =>
+            user({
+              username: `bulk${i}`,
+              roles: i % 3 === 0 ? ['user', 'ops'] : ['user'],
+              active: i % 4 !== 0,
+              createdAt: at(4 + (i % 5)),
+            }),
+          )
+          // A row skipped as taken adds no roles.
+          bulk.push(user({ username: 'ROOT', roles: ['nobody'] }))
+          expect((await members.insertUsers(bulk, [])).skipped).toHaveLength(1)
+          await check()
+          const bulk0 = (await members.findUserByUsername('bulk0')) as UserRecord
+          const bulk1 = (await members.findUserByUsername('bulk1')) as UserRecord
+          await members.updateUser(bulk0.id, { roles: ['admin'], updatedAt: at(9) }, {}, [])
+          await members.updateUser(bulk1.id, { active: false, updatedAt: at(9) }, {}, [])
+          await members.updateUser(bulk1.id, { displayName: 'B', updatedAt: at(10) }, {}, [])
+          await check()
+          // A refused demotion and a refused delete roll their role rows back with them.
+          const guard = { keepAnActiveAdmin: true }
+          await members.updateUser(bulk0.id, { active: false, updatedAt: at(11) }, {}, [])
+          await conflictOf(
+            members.updateUser(root.id, { roles: ['user'], updatedAt: at(12) }, guard, []),
+          )
+          await conflictOf(members.deleteUser(root.id, guard, []))
+          await check()
+          expect(await members.deleteUser(bulk1.id, {}, [])).toBe(true)
+          await members.updateUser(root.id, { roles: ['user', 'ops'], updatedAt: at(13) }, {}, [])
+          // With no active admin left, the guard sees none (the role index keeps `active` too).
+          await conflictOf(members.updateUser(root.id, { roles: [], updatedAt: at(14) }, guard, []))
+          await check()
+        } finally {
+          await empty.cleanup()
+        }
       })
 
       it('pages newest first without overlap or gaps when many users share a created_at', async () => {

@@ -3,6 +3,7 @@ import { userSearchMigration } from './0002-user-search.js'
 import { userCountMigration } from './0003-user-count.js'
 import { usersCreatedAtRowidMigration } from './0004-users-created-at-rowid.js'
 import { userActiveCountMigration } from './0005-user-active-count.js'
+import { userRolesMigration } from './0006-user-roles.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   userCountMigration,
   usersCreatedAtRowidMigration,
   userActiveCountMigration,
+  userRolesMigration,
 ])
