@@ -320,22 +320,22 @@ export function createKyselyStore(
     if (admin === undefined) throw new UsersError('CONFLICT', { message: LAST_ADMIN_MESSAGE })
   }
 
+  /** The `user_roles` rows of `role` (and of `active`, when given): one range of the key. */
+  function roleMembers(role: string, active: boolean | undefined) {
+    const rows = db.selectFrom('user_roles').where('role', '=', role)
+    return active === undefined ? rows : rows.where('active', '=', bool(active))
+  }
+
   /**
-   * How a role filter is applied: from the role's members (`in`), or by checking each user
-   * walked newest first (`exists`). SQLite counts up to `rareRoleLimit` members to choose.
+   * How a role filter is applied: from the role's members (`members`), or by checking each user
+   * walked newest first (`walk`). SQLite counts up to `rareRoleLimit` members to choose.
    */
-  async function rolePlan(role: string | undefined): Promise<RolePlan | undefined> {
-    if (role === undefined) return undefined
+  async function rolePlan(query: UserQuery): Promise<RolePlan | undefined> {
+    if (query.role === undefined) return undefined
     if (isPg) return 'members'
+    const probe = roleMembers(query.role, query.active).select('user_id').limit(rareRoleLimit)
     const row = await db
-      .selectFrom((eb) =>
-        eb
-          .selectFrom('user_roles')
-          .select('role')
-          .where('role', '=', role)
-          .limit(rareRoleLimit)
-          .as('m'),
-      )
+      .selectFrom(probe.as('m'))
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow()
     return Number(row.n) < rareRoleLimit ? 'members' : 'walk'
@@ -351,8 +351,9 @@ export function createKyselyStore(
           sql<SqlBool>`(username_lower like ${p} escape '\\' or email_lower like ${p} escape '\\' or lower(display_name) like ${p} escape '\\')`,
         )
         // SQLite: the trigram index narrows to candidate rows first (3+ characters); the LIKE
-        // above still decides, so results are exactly those of the scan.
-        if (dialect === 'sqlite' && [...needle].length >= 3) {
+        // above still decides, so results are exactly those of the scan. Not when a rare role's
+        // members are fewer than the candidates could be (a common term would list them all).
+        if (dialect === 'sqlite' && [...needle].length >= 3 && plan !== 'members') {
           const phrase = `"${needle.replace(/"/g, '""')}"`
           conditions.push(
             sql<SqlBool>`users.rowid in (select rowid from users_search where users_search match ${phrase})`,
@@ -362,18 +363,17 @@ export function createKyselyStore(
       if (query.active !== undefined) conditions.push(eb('active', '=', bool(query.active)))
       const { role } = query
       if (role !== undefined && plan === 'members') {
-        const members = eb.selectFrom('user_roles').select('user_id').where('role', '=', role)
+        const members = roleMembers(role, query.active).select('user_id')
         conditions.push(eb('users.id', 'in', members))
       } else if (role !== undefined) {
-        conditions.push(
-          eb.exists(
-            eb
-              .selectFrom('user_roles')
-              .select('user_roles.role')
-              .where('user_roles.role', '=', role)
-              .whereRef('user_roles.user_id', '=', 'users.id'),
-          ),
-        )
+        // The user's own key in the index: role, the user's active, the user's id.
+        const own = eb
+          .selectFrom('user_roles')
+          .select('user_roles.role')
+          .where('user_roles.role', '=', role)
+          .whereRef('user_roles.active', '=', 'users.active')
+          .whereRef('user_roles.user_id', '=', 'users.id')
+        conditions.push(eb.exists(own))
       }
       return eb.and(conditions)
     }
@@ -403,11 +403,9 @@ export function createKyselyStore(
       return query.active ? counts.active : counts.total - counts.active
     }
     if (!searching && query.role !== undefined) {
-      let members = db
-        .selectFrom('user_roles')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('role', '=', query.role)
-      if (query.active !== undefined) members = members.where('active', '=', bool(query.active))
+      const members = roleMembers(query.role, query.active).select((eb) =>
+        eb.fn.countAll<number | string>().as('n'),
+      )
       return Number((await members.executeTakeFirstOrThrow()).n)
     }
     const row = await db
@@ -480,7 +478,7 @@ export function createKyselyStore(
 
     listUsers: (query) =>
       guard(async () => {
-        const where = userFilters(query, await rolePlan(query.role))
+        const where = userFilters(query, await rolePlan(query))
         // Deferred join: the offset walks only the index, then the page's rows are fetched by
         // key. Ties in created_at are broken by the key, so pages never overlap or skip a row.
         const pageKeys = db

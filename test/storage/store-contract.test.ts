@@ -573,6 +573,23 @@ for (const { target, skip } of targets) {
                   )
                 }
               }
+              // With a search (trigram-narrowed from 3 characters on SQLite) beside the role.
+              for (const search of ['bulk1', 'ROO', 'k2', 'b']) {
+                const truth = everyone.filter(
+                  (u) =>
+                    u.roles.includes(role) &&
+                    [u.username, u.email ?? ''].some((f) => f.includes(search.toLowerCase())),
+                )
+                for (const s of [members, walking]) {
+                  const found = await s.listUsers({ role, search, limit: 1000, offset: 0 })
+                  const label = `${role} search=${search}`
+                  expect(
+                    found.items.map((u) => u.username),
+                    label,
+                  ).toEqual(truth.map((u) => u.username))
+                  expect(found.total, label).toBe(truth.length)
+                }
+              }
             }
           }
           const root = user({ username: 'root', roles: ['admin'], createdAt: at(1) })

@@ -6,10 +6,10 @@ import type { Migration } from './migration.js'
  * `user_roles (role, user_id, active)`: one row per role a user holds, kept by triggers on
  * `users` in the writing transaction. `GET /users?role=` and the last-admin guard read it
  * instead of matching every user's JSON `roles` with LIKE (a full scan: 478 ms for
- * `?role=admin` at 1M users on SQLite, on the event loop). `active` is copied so a role's
- * active or inactive members are counted from the index alone. The primary key leads with the
- * role; a user's rows are found through the role names in the user's own `roles`, so no
- * second index is needed.
+ * `?role=admin` at 1M users on SQLite, on the event loop). `active` is copied and keyed, so a
+ * role's active or inactive members are a range of the primary key. A user's own rows are
+ * found by their full key (each role in the user's `roles`, the user's `active`, the id), so
+ * no second index is needed.
  */
 export const userRolesMigration: Migration = {
   name: '0006_user_roles',
@@ -24,7 +24,7 @@ async function upSqlite(db: Kysely<unknown>): Promise<void> {
     role TEXT NOT NULL,
     user_id TEXT NOT NULL,
     active INTEGER NOT NULL,
-    PRIMARY KEY (role, user_id)
+    PRIMARY KEY (role, active, user_id)
   ) WITHOUT ROWID`.execute(db)
   // DISTINCT rather than OR IGNORE: an outer statement's conflict policy would override the
   // trigger's, and a new user id has no rows yet.
@@ -34,13 +34,15 @@ async function upSqlite(db: Kysely<unknown>): Promise<void> {
   END`.execute(db)
   await sql`CREATE TRIGGER user_roles_delete AFTER DELETE ON users BEGIN
     DELETE FROM user_roles
-      WHERE user_id = old.id AND role IN (SELECT value FROM json_each(old.roles));
+      WHERE user_id = old.id AND active = old.active
+        AND role IN (SELECT value FROM json_each(old.roles));
   END`.execute(db)
   // Fires only when roles or active change: a login's update of last_login costs nothing.
   await sql`CREATE TRIGGER user_roles_update AFTER UPDATE OF roles, active ON users
     WHEN old.roles IS NOT new.roles OR old.active IS NOT new.active BEGIN
     DELETE FROM user_roles
-      WHERE user_id = old.id AND role IN (SELECT value FROM json_each(old.roles));
+      WHERE user_id = old.id AND active = old.active
+        AND role IN (SELECT value FROM json_each(old.roles));
     INSERT INTO user_roles (role, user_id, active)
       SELECT DISTINCT value, new.id, new.active FROM json_each(new.roles);
   END`.execute(db)
@@ -54,7 +56,7 @@ async function upPostgres(db: Kysely<unknown>): Promise<void> {
     role TEXT NOT NULL,
     user_id TEXT NOT NULL,
     active BOOLEAN NOT NULL,
-    PRIMARY KEY (role, user_id)
+    PRIMARY KEY (role, active, user_id)
   )`.execute(db)
   // As in 0003: hold running instances' user writes back until triggers and backfill commit.
   await sql`LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE`.execute(db)
@@ -74,7 +76,7 @@ async function upPostgres(db: Kysely<unknown>): Promise<void> {
     BEGIN
       DELETE FROM user_roles ur
         USING removed d, jsonb_array_elements_text(d.roles::jsonb) AS r(role)
-        WHERE ur.role = r.role AND ur.user_id = d.id;
+        WHERE ur.role = r.role AND ur.active = d.active AND ur.user_id = d.id;
       RETURN NULL;
     END $$`.execute(db)
   await sql`CREATE TRIGGER user_roles_delete AFTER DELETE ON users
@@ -84,7 +86,7 @@ async function upPostgres(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE FUNCTION user_roles_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       DELETE FROM user_roles
-        WHERE user_id = OLD.id
+        WHERE user_id = OLD.id AND active = OLD.active
           AND role IN (SELECT jsonb_array_elements_text(OLD.roles::jsonb));
       INSERT INTO user_roles (role, user_id, active)
         SELECT DISTINCT r.role, NEW.id, NEW.active
