@@ -3,6 +3,7 @@ import {
   type Expression,
   type ExpressionBuilder,
   type Kysely,
+  type Selectable,
   type SqlBool,
   sql,
   type Updateable,
@@ -28,7 +29,8 @@ import {
   toMillis,
   userToRow,
 } from './row-mapping.js'
-import type { Database, Dialect, UsersTable } from './schema.js'
+import type { AuditEventsTable, Database, Dialect, UsersTable } from './schema.js'
+import type { SqliteReader } from './sqlite-reader.js'
 import type { AuditQuery, Store, UserPatch, UserQuery } from './store.js'
 
 // Transaction-scoped PostgreSQL advisory locks: each serialises one "exactly one winner" task
@@ -46,6 +48,13 @@ const RELEASE = CompiledQuery.raw('release grouped_write')
 const ROLLBACK_TO = CompiledQuery.raw('rollback to grouped_write')
 
 const LAST_ADMIN_MESSAGE = 'the last active admin cannot be deleted or demoted'
+
+/** The `n` of a count query's one row. */
+function countOf(rows: unknown[] | undefined): number {
+  const row = rows?.[0] as { n: number | string } | undefined
+  if (row === undefined) throw new Error('a count query returned no row')
+  return Number(row.n)
+}
 
 /** See `rolePlan` in {@link createKyselyStore}. */
 type RolePlan = 'members' | 'walk'
@@ -79,6 +88,12 @@ export interface KyselyStoreOptions {
    * makes this choice itself from its statistics.
    */
   rareRoleLimit?: number
+  /**
+   * Where the reads that grow with the data run (user lists and searches, audit queries, their
+   * totals): SQLite files get a connection on its own thread (`createSqliteReader`), closed with
+   * the store. Without it they run on `db`; PostgreSQL's are not on the event loop anyway.
+   */
+  reader?: SqliteReader
 }
 
 const DEFAULT_RARE_ROLE_LIMIT = 10_000
@@ -97,7 +112,7 @@ export function createKyselyStore(
   const isPg = dialect === 'postgres'
   const bool = isPg ? (b: boolean): number | boolean => b : (b: boolean) => (b ? 1 : 0)
   const appendAudit = createAuditWriter(db, dialect)
-  const { changeStamp, rareRoleLimit = DEFAULT_RARE_ROLE_LIMIT } = options
+  const { changeStamp, reader, rareRoleLimit = DEFAULT_RARE_ROLE_LIMIT } = options
   const sessionLookups = changeStamp ? createLookupCache<SessionWithUser>(changeStamp) : uncached
   const apiKeyLookups = changeStamp ? createLookupCache<ApiKeyWithOwner>(changeStamp) : uncached
 
@@ -380,40 +395,42 @@ export function createKyselyStore(
   }
 
   /** The users_count row kept by triggers (migrations 0003, 0005): exact, and one row to read. */
-  async function maintainedCounts(): Promise<{ total: number; active: number }> {
-    const row = await db
-      .selectFrom('users_count')
-      .select(['total', 'active'])
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow()
-    return { total: Number(row.total), active: Number(row.active) }
-  }
+  const maintainedCounts = () =>
+    db.selectFrom('users_count').where('id', '=', 1).select(['total', 'active'])
 
-  const countAllUsers = async () => (await maintainedCounts()).total
+  const countAllUsers = async () =>
+    Number((await maintainedCounts().executeTakeFirstOrThrow()).total)
 
   /**
-   * The total of a list: from the maintained counts, or the role index alone, when they answer
-   * it; else a real count.
+   * The query of a list's total, as one row `n`: from the maintained counts, or the role index
+   * alone, when they answer it; else a real count.
    */
-  async function countMatching(query: UserQuery, where: ReturnType<typeof userFilters>) {
+  function countMatching(query: UserQuery, where: ReturnType<typeof userFilters>) {
     const searching = query.search !== undefined && query.search !== ''
     if (!searching && query.role === undefined) {
-      const counts = await maintainedCounts()
-      if (query.active === undefined) return counts.total
-      return query.active ? counts.active : counts.total - counts.active
+      const n =
+        query.active === undefined
+          ? sql<number | string>`total`
+          : query.active
+            ? sql<number | string>`active`
+            : sql<number | string>`total - active`
+      return maintainedCounts().select(n.as('n'))
     }
+    const count = (eb: ExpressionBuilder<Database, 'users' | 'user_roles'>) =>
+      eb.fn.countAll<number | string>().as('n')
     if (!searching && query.role !== undefined) {
-      const members = roleMembers(query.role, query.active).select((eb) =>
-        eb.fn.countAll<number | string>().as('n'),
-      )
-      return Number((await members.executeTakeFirstOrThrow()).n)
+      return roleMembers(query.role, query.active).select(count)
     }
-    const row = await db
-      .selectFrom('users')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where(where)
-      .executeTakeFirstOrThrow()
-    return Number(row.n)
+    return db.selectFrom('users').select(count).where(where)
+  }
+
+  /**
+   * Reads that grow with the data, each query's rows in order: on the reader's thread when there
+   * is one (SQLite files), in one snapshot; else on `db`.
+   */
+  function readSlow(queries: readonly CompiledQuery[]): Promise<unknown[][]> {
+    if (reader !== undefined) return reader.read(queries)
+    return Promise.all(queries.map(async (q) => (await db.executeQuery(q)).rows))
   }
 
   function auditFilters(query: AuditQuery) {
@@ -437,7 +454,10 @@ export function createKyselyStore(
         await sql`select 1`.execute(db)
       }),
 
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy()
+      await reader?.close()
+    },
 
     // users
 
@@ -489,18 +509,20 @@ export function createKyselyStore(
           .orderBy(userKey, 'desc')
           .limit(query.limit)
           .offset(query.offset)
-        const [rows, total] = await Promise.all([
-          db
-            .selectFrom('users')
-            .selectAll()
-            .where(userKey, 'in', pageKeys)
-            .orderBy('created_at', 'desc')
-            .orderBy(userKey, 'desc')
-            .execute(),
-          // Unfiltered or by `active` only, the trigger-kept counts answer at once.
-          countMatching(query, where),
+        const page = db
+          .selectFrom('users')
+          .selectAll()
+          .where(userKey, 'in', pageKeys)
+          .orderBy('created_at', 'desc')
+          .orderBy(userKey, 'desc')
+        const [rows, count] = await readSlow([
+          page.compile(),
+          countMatching(query, where).compile(),
         ])
-        return { items: rows.map(rowToUser), total }
+        return {
+          items: (rows as Selectable<UsersTable>[]).map(rowToUser),
+          total: countOf(count),
+        }
       }),
 
     countUsers: () => guard(countAllUsers),
@@ -783,7 +805,7 @@ export function createKyselyStore(
     listAuditEvents: (query) =>
       guard(async () => {
         const where = auditFilters(query)
-        const [rows, count] = await Promise.all([
+        const [rows, count] = await readSlow([
           db
             .selectFrom('audit_events')
             .selectAll()
@@ -791,14 +813,17 @@ export function createKyselyStore(
             .orderBy('seq', 'desc')
             .limit(query.limit)
             .offset(query.offset)
-            .execute(),
+            .compile(),
           db
             .selectFrom('audit_events')
             .select((eb) => eb.fn.countAll<number | string>().as('n'))
             .where(where)
-            .executeTakeFirstOrThrow(),
+            .compile(),
         ])
-        return { items: rows.map(rowToAuditEvent), total: Number(count.n) }
+        return {
+          items: (rows as Selectable<AuditEventsTable>[]).map(rowToAuditEvent),
+          total: countOf(count),
+        }
       }),
 
     readAuditChain: (afterSeq, limit) =>

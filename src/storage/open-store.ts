@@ -27,5 +27,8 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
     return createKyselyStore(db, 'postgres')
   }
   const sqlite = openSqliteKysely(url, options.cwd)
-  return createKyselyStore(sqlite.db, 'sqlite', { changeStamp: sqlite.changeStamp })
+  return createKyselyStore(sqlite.db, 'sqlite', {
+    changeStamp: sqlite.changeStamp,
+    ...(sqlite.reader && { reader: sqlite.reader }),
+  })
 }

@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely'
 import { UsersError } from '../errors.js'
 import type { Database } from './schema.js'
+import { createSqliteReader, type SqliteReader } from './sqlite-reader.js'
 
 /** Prepared statements kept per connection; hot paths reuse theirs instead of re-preparing. */
 const STATEMENT_CACHE_SIZE = 256
@@ -59,6 +60,8 @@ export interface SqliteKysely {
    * (`docs/decisions.md`).
    */
   changeStamp(): number
+  /** File databases: a connection on its own thread for the reads that grow with the data. */
+  reader: SqliteReader | undefined
 }
 
 /** Opens `url` (`sqlite://PATH` or `sqlite::memory:`) with its statement cache and change stamp. */
@@ -73,6 +76,7 @@ export function openSqliteKysely(url: string, cwd?: string): SqliteKysely {
   })
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    reader: raw.memory ? undefined : createSqliteReader(raw.name),
     changeStamp() {
       const version = dataVersion.get()
       if (version !== lastDataVersion) {
@@ -86,6 +90,7 @@ export function openSqliteKysely(url: string, cwd?: string): SqliteKysely {
 
 /** A Kysely instance over a SQLite URL (`sqlite://PATH` or `sqlite::memory:`). */
 export function createSqliteKysely(url: string, cwd?: string): Kysely<Database> {
+  // The reader holds nothing until its first read, so an unused one costs nothing.
   return openSqliteKysely(url, cwd).db
 }
 

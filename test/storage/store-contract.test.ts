@@ -89,8 +89,9 @@ function sqliteFile(): Target {
       const url = `sqlite://${join(dir, 'users.db')}`
       const stores: Store[] = []
       const openOne = () => {
-        const { db, changeStamp } = openSqliteKysely(url)
-        const s = createKyselyStore(db, 'sqlite', { changeStamp })
+        // As open-store does: the change stamp, and list reads on the reader's thread.
+        const { db, changeStamp, reader } = openSqliteKysely(url)
+        const s = createKyselyStore(db, 'sqlite', { changeStamp, ...(reader && { reader }) })
         stores.push(s)
         return s
       }
