@@ -21,6 +21,8 @@ interface Measured {
   activePage: LoadResult
   adminPage: LoadResult
   userRolePage: LoadResult
+  shortSearch: LoadResult
+  jwksBesideSearch: LoadResult
   deepPage: LoadResult
   seedMs: number
   dbBytes: number
@@ -81,6 +83,21 @@ async function queries(server: Server, login: LoadResult): Promise<Measured> {
   // every seeded user holds by walking users newest first, its total counted from the index.
   const adminPage = await get('/users?role=admin&limit=50')
   const userRolePage = await get('/users?role=user&limit=50')
+  // A 1-character search: no index serves it, so it reads every user (on the reader thread).
+  // JWKS requests at a steady rate meanwhile show whether it holds up the rest of the server.
+  const [shortSearch, jwksBesideSearch] = await Promise.all([
+    get('/users?search=q&limit=50'),
+    runLoad({
+      url,
+      method: 'GET',
+      path: '/auth/jwks.json',
+      mode: { kind: 'fixed' },
+      connections: 2,
+      overallRate: 100,
+      durationSeconds: QUERY_SECONDS,
+      warmupSeconds: 1,
+    }),
+  ])
   const deepOffset = Math.floor(users * 0.9)
   const deepPage = await get(`/users?offset=${deepOffset}&limit=50`)
   return {
@@ -90,6 +107,8 @@ async function queries(server: Server, login: LoadResult): Promise<Measured> {
     activePage,
     adminPage,
     userRolePage,
+    shortSearch,
+    jwksBesideSearch,
     deepPage,
     seedMs: server.info.seedMs,
     dbBytes: server.info.dbBytes,
@@ -147,6 +166,8 @@ export async function run(): Promise<ScenarioResult> {
       [`GET /users?active=true&limit=50 at ${fmt(LARGE)}`, line(large.activePage)],
       [`GET /users?role=admin&limit=50 at ${fmt(LARGE)} (reference)`, line(large.adminPage)],
       [`GET /users?role=user&limit=50 at ${fmt(LARGE)} (reference)`, line(large.userRolePage)],
+      [`GET /users?search=q (1 character) at ${fmt(LARGE)} (reference)`, line(large.shortSearch)],
+      [`GET /auth/jwks.json at ~100/s meanwhile (reference)`, line(large.jwksBesideSearch)],
       [`GET /users?offset=${fmt(Math.floor(SMALL * 0.9))} at ${fmt(SMALL)}`, line(small.deepPage)],
       [
         `GET /users?offset=${fmt(Math.floor(LARGE * 0.9))}&limit=50 at ${fmt(LARGE)}`,
