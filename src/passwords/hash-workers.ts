@@ -4,9 +4,11 @@ import { Worker } from 'node:worker_threads'
 /**
  * Scheduler niceness of the hashing threads. On Linux a thread's nice value is its own: the event
  * loop stays at 0, so while logins keep every core busy with Argon2, JWKS, refresh and API-key
- * requests still get the CPU first (SPEC §6.3). Hashes use whatever the loop leaves idle.
+ * requests still get the CPU first (SPEC §6.3). Hashes use whatever the loop leaves idle. The
+ * lowest priority (19: a weight of 15 against the loop's 1,024; 10 weighs 110): in A/B runs of the
+ * isolation scenario JWKS p99 fell from 33–73 ms to 17–29 ms (`docs/performance.md`).
  */
-export const HASH_THREAD_NICE = 10
+export const HASH_THREAD_NICE = 19
 
 /** One unit of password work, run synchronously on a hashing thread. */
 export type HashJob =
