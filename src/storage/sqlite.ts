@@ -45,8 +45,8 @@ export function openSqliteDatabase(url: string, cwd?: string): BetterSqlite3.Dat
 }
 
 /**
- * A SQLite database as users-core opens it: Kysely over one connection, and that connection's
- * change stamp.
+ * A SQLite database as users-core opens it: Kysely over its main connection, that connection's
+ * change stamp, and (file databases) the reader that serves slow reads on a thread of its own.
  */
 export interface SqliteKysely {
   db: Kysely<Database>
@@ -64,7 +64,10 @@ export interface SqliteKysely {
   reader: SqliteReader | undefined
 }
 
-/** Opens `url` (`sqlite://PATH` or `sqlite::memory:`) with its statement cache and change stamp. */
+/**
+ * Opens `url` (`sqlite://PATH` or `sqlite::memory:`) with its statement cache, change stamp and
+ * reader; the reader starts no thread until its first read.
+ */
 export function openSqliteKysely(url: string, cwd?: string): SqliteKysely {
   const raw = openSqliteDatabase(url, cwd)
   const dataVersion = raw.prepare('PRAGMA data_version').pluck()
@@ -90,7 +93,6 @@ export function openSqliteKysely(url: string, cwd?: string): SqliteKysely {
 
 /** A Kysely instance over a SQLite URL (`sqlite://PATH` or `sqlite::memory:`). */
 export function createSqliteKysely(url: string, cwd?: string): Kysely<Database> {
-  // The reader holds nothing until its first read, so an unused one costs nothing.
   return openSqliteKysely(url, cwd).db
 }
 
