@@ -3,6 +3,7 @@ import { cpus } from 'node:os'
 import { parse as parseToml } from 'smol-toml'
 import { z } from 'zod'
 import { UsersError } from './errors.js'
+import { deepFreeze } from './lib/freeze.js'
 
 // One schema is the single source of every key, its type, range and default (SPEC §2).
 
@@ -214,14 +215,6 @@ export function parseConfig(input: unknown = {}): Config {
     },
   }
   return deepFreeze(config) as Config
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
 }
 
 type Leaf = 'string' | 'number' | 'boolean' | 'list' | 'map'

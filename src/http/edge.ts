@@ -1,9 +1,10 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { UsersError } from '../errors.js'
+import { derivedOfFrozen } from '../lib/freeze.js'
 import type { Logger } from '../lib/logger.js'
 import { overloaded } from '../passwords/hasher.js'
 import type { RequestLimiter } from '../rate-limit/limiter.js'
-import type { Principal, UsersCore } from '../types.js'
+import type { Principal, User, UsersCore } from '../types.js'
 import { authorizeAuthenticated } from './authz.js'
 import { logRequest, type RequestObserver } from './middleware/access-log.js'
 import { resolvePrincipal } from './middleware/authenticate.js'
@@ -115,7 +116,7 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
       if (matchesIfNoneMatch(ifNoneMatch, document.etag)) status = 304
       else body = document.body
     } else {
-      body = JSON.stringify(userToWire((principal as Principal).user))
+      body = userBodyOf((principal as Principal).user)
       out.push('Cache-Control', 'no-store')
     }
     send(req, res, { method: 'GET', route: path, status, headers: out, body, requestId, started })
@@ -315,6 +316,13 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
     answer(req, res, path, route).catch(failed)
   }
 }
+
+/**
+ * `/users/me` bodies of shared (frozen) users: while a cached credential's user is unchanged,
+ * every request answers the same bytes, so they are serialised once (issue 6: the timestamps'
+ * formatting alone was 3 % of the route's main thread).
+ */
+const userBodyOf = derivedOfFrozen((user: User) => JSON.stringify(userToWire(user)))
 
 /** The `refresh_token` of a body the app's schema accepts; undefined for anything else. */
 function refreshTokenIn(raw: Uint8Array): string | undefined {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
+import { deepFreeze } from '../lib/freeze.js'
 
 // openapi.yaml sits at the package root: two levels above both src/http/ (tsx, vitest) and
 // dist/http/ (after build, where the package ships it). Walking up keeps that true if a file moves.
@@ -57,12 +58,4 @@ export function openApiRoutes(): OpenApiRoute[] {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const v of Object.values(value)) deepFreeze(v)
-  }
-  return value
 }

@@ -1,3 +1,5 @@
+import { deepFreeze } from '../lib/freeze.js'
+
 /** Entries kept at most; the oldest goes first. */
 const DEFAULT_CAPACITY = 10_000
 
@@ -43,13 +45,4 @@ export function createLookupCache<V extends object>(
     entries.set(key, value)
     return value
   }
-}
-
-/** Freezes `value` and everything it holds. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const inner of Object.values(value)) deepFreeze(inner)
-  }
-  return value
 }

@@ -1,9 +1,14 @@
+import { deepFreeze, derivedOfFrozen } from '../lib/freeze.js'
 import type { UserRecord } from '../storage/records.js'
 import type { User } from '../types.js'
 
-/** The public view of a stored user: everything but the password hash. */
-export function toUser(record: UserRecord): User {
-  return {
+/**
+ * The public view of a stored user: everything but the password hash. A frozen record (shared
+ * by the lookup cache while nothing changes) gets one frozen view for as long as it lives, so
+ * requests that authenticate as it build nothing.
+ */
+export const toUser: (record: UserRecord) => User = derivedOfFrozen((record: UserRecord) => {
+  const view: User = {
     id: record.id,
     username: record.username,
     email: record.email,
@@ -14,4 +19,5 @@ export function toUser(record: UserRecord): User {
     updatedAt: record.updatedAt,
     lastLogin: record.lastLogin,
   }
-}
+  return Object.isFrozen(record) ? deepFreeze(view) : view
+})

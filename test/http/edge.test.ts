@@ -206,6 +206,33 @@ describe('fast path in front of the app', () => {
     expect((await fetch(`${h.url}/users/me`, { headers: { 'x-api-key': key } })).status).toBe(401)
   })
 
+  it('a changed user is answered as changed at once, by key and by token', async () => {
+    const dave = await h.core.createUser({ username: 'dave', password: GOOD_PASSWORD })
+    const { key } = await h.core.apiKeys.create({
+      userId: dave.id,
+      name: 'me',
+      permissions: ['read'],
+    })
+    const { accessToken } = await h.core.authenticatePassword('dave', GOOD_PASSWORD)
+    const me = async (headers: Record<string, string>) =>
+      (await (await fetch(`${h.url}/users/me`, { headers })).json()) as {
+        display_name: string | null
+        roles: string[]
+      }
+    const byKey = { 'x-api-key': key }
+    const byToken = { authorization: `Bearer ${accessToken}` }
+    for (const headers of [byKey, byToken]) {
+      expect((await me(headers)).display_name).toBeNull()
+      expect((await me(headers)).display_name).toBeNull() // the second answer is the cached one
+    }
+    await h.core.users.update(dave.id, { displayName: 'Dave', roles: ['user', 'auditor'] })
+    for (const headers of [byKey, byToken]) {
+      const after = await me(headers)
+      expect(after.display_name).toBe('Dave')
+      expect(after.roles).toEqual(['user', 'auditor'])
+    }
+  })
+
   it('fast-path requests are counted in the metrics under their route', async () => {
     const metric = async () => {
       const text = await h.parts.metrics.registry.metrics()
