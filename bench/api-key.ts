@@ -1,11 +1,12 @@
 // Scenario 3 (issue 6): GET /users/me by X-API-Key ÷ a bare node:http hello-world measured in
 // the same run; also GET /users/me with a bearer access token.
-import { HTTP_CONNECTIONS, loadHello, startHello } from './lib/hello.js'
+import { compareWithHello, describeRounds, HTTP_CONNECTIONS, startHello } from './lib/hello.js'
 import { type LoadResult, okPerSecond, runLoad } from './lib/load.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import { benchConfig, login, seededUsername, startUsersCore } from './lib/users-core.js'
 
-const SECONDS = 5
+const ROUNDS = 3
+const SECONDS = 4
 
 /** `GET path` with `headers`, loaded like the hello-world. */
 export function loadGet(
@@ -40,40 +41,53 @@ export async function run(): Promise<ScenarioResult> {
   try {
     const apiKey = server.info.apiKey ?? ''
     const { access_token } = await login(server.info.url, seededUsername(2))
-    const helloBefore = await loadHello(hello.info.url, SECONDS)
-    const byKey = await loadGet(server.info.url, '/users/me', { 'x-api-key': apiKey })
-    const byBearer = await loadGet(server.info.url, '/users/me', {
-      authorization: `Bearer ${access_token}`,
-    })
-    const helloAfter = await loadHello(hello.info.url, SECONDS)
-    const helloRps = (okPerSecond(helloBefore) + okPerSecond(helloAfter)) / 2
+    const me = (headers: Record<string, string>) => (seconds: number) =>
+      loadGet(server.info.url, '/users/me', headers, seconds)
+    const {
+      hello: helloRounds,
+      compared: [byKey, byBearer],
+    } = await compareWithHello(hello.info.url, ROUNDS, SECONDS, [
+      me({ 'x-api-key': apiKey }),
+      me({ authorization: `Bearer ${access_token}` }),
+    ])
+    if (!byKey || !byBearer) throw new Error('missing comparison')
     return {
       id: 'api-key',
       title: 'GET /users/me (API key, bearer) vs bare node:http hello-world',
       figures: [
-        [
-          'hello-world',
-          `${fmt(helloRps)} req/s (before ${fmt(okPerSecond(helloBefore))}, after ${fmt(okPerSecond(helloAfter))})`,
-        ],
-        ['GET /users/me, X-API-Key', describe(byKey)],
-        ['GET /users/me, Bearer JWT', describe(byBearer)],
-        ['bearer ÷ hello-world', fmt(okPerSecond(byBearer) / helloRps, 2)],
+        ['hello-world', describeRounds(helloRounds)],
+        ['GET /users/me, X-API-Key', describeRounds(byKey.rounds)],
+        ['GET /users/me, Bearer JWT', describeRounds(byBearer.rounds)],
+        ['bearer ÷ hello-world', fmt(byBearer.ratio, 2)],
       ],
       goals: [
         {
           name: 'API-key /users/me ÷ hello-world',
-          value: okPerSecond(byKey) / helloRps,
+          value: byKey.ratio,
           target: 0.5,
           kind: 'min',
         },
       ],
       notes: [
-        `${HTTP_CONNECTIONS} connections, ${SECONDS} s per figure after 1 s warm-up; server log_level silent`,
+        `${HTTP_CONNECTIONS} connections; ${ROUNDS} rounds of hello-world, API key, bearer, ${SECONDS} s each after 1 s warm-up; each ratio is the median over the rounds of the route ÷ the hello-world of its own round; server log_level silent`,
+        `non-2xx or errors, if any: ${nonOk([...byKey.rounds, ...byBearer.rounds]) || 'none'}`,
       ],
     }
   } finally {
     await Promise.all([hello.stop(), server.stop()])
   }
+}
+
+/** Non-2xx statuses and errors summed over loads ('' when none). */
+export function nonOk(loads: readonly LoadResult[]): string {
+  const counts = new Map<string, number>()
+  for (const load of loads) {
+    for (const [code, n] of Object.entries(load.statusCounts)) {
+      if (!code.startsWith('2')) counts.set(code, (counts.get(code) ?? 0) + n)
+    }
+    if (load.errors) counts.set('errors', (counts.get('errors') ?? 0) + load.errors)
+  }
+  return [...counts].map(([c, n]) => `${c}×${n}`).join(', ')
 }
 
 if (isMain(import.meta.url)) await runAsProgram(run)

@@ -1,44 +1,48 @@
 // Scenario 4 (issue 6): GET /auth/jwks.json ÷ the bare node:http hello-world, same run.
-import { describe, loadGet } from './api-key.js'
-import { loadHello, startHello, startHonoHello } from './lib/hello.js'
-import { okPerSecond } from './lib/load.js'
+import { loadGet, nonOk } from './api-key.js'
+import { compareWithHello, describeRounds, startHello, startHonoHello } from './lib/hello.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import { benchConfig, startUsersCore } from './lib/users-core.js'
 
-const SECONDS = 5
+const ROUNDS = 3
+const SECONDS = 4
 
 export async function run(): Promise<ScenarioResult> {
   const hello = await startHello()
   const hono = await startHonoHello()
   const server = await startUsersCore({ config: benchConfig(), users: 0 })
   try {
-    const helloBefore = await loadHello(hello.info.url, SECONDS)
-    const jwks = await loadGet(server.info.url, '/auth/jwks.json', {})
-    const health = await loadGet(server.info.url, '/health', {})
-    const honoHello = await loadHello(hono.info.url, SECONDS)
-    const helloAfter = await loadHello(hello.info.url, SECONDS)
-    const helloRps = (okPerSecond(helloBefore) + okPerSecond(helloAfter)) / 2
+    const get = (url: string, path: string) => (seconds: number) => loadGet(url, path, {}, seconds)
+    const {
+      hello: helloRounds,
+      compared: [jwks, health, honoHello],
+    } = await compareWithHello(hello.info.url, ROUNDS, SECONDS, [
+      get(server.info.url, '/auth/jwks.json'),
+      get(server.info.url, '/health'),
+      get(hono.info.url, '/'),
+    ])
+    if (!jwks || !health || !honoHello) throw new Error('missing comparison')
     return {
       id: 'jwks',
       title: 'GET /auth/jwks.json vs bare node:http hello-world',
       figures: [
+        ['hello-world', describeRounds(helloRounds)],
+        ['GET /auth/jwks.json', describeRounds(jwks.rounds)],
         [
-          'hello-world',
-          `${fmt(helloRps)} req/s (before ${fmt(okPerSecond(helloBefore))}, after ${fmt(okPerSecond(helloAfter))})`,
+          'GET /health (reference: one DB round trip)',
+          `${describeRounds(health.rounds)}; ÷ hello-world ${fmt(health.ratio, 2)}`,
         ],
-        ['GET /auth/jwks.json', describe(jwks)],
-        ['GET /health (reference: one DB round trip)', describe(health)],
-        ['bare Hono hello-world on @hono/node-server (reference)', describe(honoHello)],
+        [
+          'bare Hono hello-world on @hono/node-server (reference)',
+          `${describeRounds(honoHello.rounds)}; ÷ hello-world ${fmt(honoHello.ratio, 2)}`,
+        ],
       ],
-      goals: [
-        {
-          name: 'JWKS ÷ hello-world',
-          value: okPerSecond(jwks) / helloRps,
-          target: 0.9,
-          kind: 'min',
-        },
+      goals: [{ name: 'JWKS ÷ hello-world', value: jwks.ratio, target: 0.9, kind: 'min' }],
+      notes: [
+        'RS256 current + next key published (two 2048-bit JWKs, ~900 bytes)',
+        `${ROUNDS} rounds of hello-world, JWKS, /health, Hono, ${SECONDS} s each after 1 s warm-up; each ratio is the median over the rounds of the route ÷ the hello-world of its own round`,
+        `non-2xx or errors, if any: ${nonOk([...jwks.rounds, ...health.rounds, ...honoHello.rounds]) || 'none'}`,
       ],
-      notes: ['RS256 current + next key published (two 2048-bit JWKs, ~900 bytes)'],
     }
   } finally {
     await Promise.all([hello.stop(), hono.stop(), server.stop()])

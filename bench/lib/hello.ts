@@ -1,5 +1,7 @@
 import { type JsonChild, startJsonChild } from './child.js'
-import { type LoadResult, runLoad } from './load.js'
+import { type LoadResult, okPerSecond, runLoad } from './load.js'
+import { fmt } from './report.js'
+import { median } from './stats.js'
 
 /** Starts the bare node:http hello-world in its own process. */
 export function startHello(): Promise<JsonChild<{ url: string; pid: number }>> {
@@ -25,4 +27,45 @@ export function loadHello(url: string, seconds: number): Promise<LoadResult> {
     durationSeconds: seconds,
     warmupSeconds: 1,
   })
+}
+
+/** A load compared with the hello-world, round by round. */
+export interface Compared {
+  /** One result per round, in order. */
+  rounds: LoadResult[]
+  /** Median over the rounds of this round's rate ÷ the same round's hello-world rate. */
+  ratio: number
+}
+
+/**
+ * Runs `rounds` rounds of the hello-world followed by each of `loads`, and divides each load by
+ * the hello-world of its own round. On a shared machine the hello-world's own rate drifts by a
+ * third within a minute (28,000 → 37,000 req/s seen in one run), so a ratio taken against a
+ * figure measured seconds away is more drift than service; the median of adjacent pairs is not.
+ */
+export async function compareWithHello(
+  helloUrl: string,
+  rounds: number,
+  seconds: number,
+  loads: readonly ((seconds: number) => Promise<LoadResult>)[],
+): Promise<{ hello: LoadResult[]; compared: Compared[] }> {
+  const hello: LoadResult[] = []
+  const results: LoadResult[][] = loads.map(() => [])
+  for (let round = 0; round < rounds; round++) {
+    hello.push(await loadHello(helloUrl, seconds))
+    for (const [i, load] of loads.entries()) results[i]?.push(await load(seconds))
+  }
+  return {
+    hello,
+    compared: results.map((rounds) => ({
+      rounds,
+      ratio: median(rounds.map((r, i) => okPerSecond(r) / okPerSecond(hello[i] as LoadResult))),
+    })),
+  }
+}
+
+/** `median req/s (round: a, b, c)` of a series of loads. */
+export function describeRounds(rounds: readonly LoadResult[]): string {
+  const rates = rounds.map(okPerSecond)
+  return `${fmt(median(rates))} req/s median (rounds: ${rates.map((r) => fmt(r)).join(', ')})`
 }
