@@ -5,10 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { init } from '../src/core.js'
+import { PRODUCT_ROOT } from './lib/build.js'
 import { announce } from './lib/child.js'
 import { BENCH_PASSWORD, benchConfig } from './lib/users-core.js'
 
+const { init } = (await import(`${PRODUCT_ROOT}/core.js`)) as typeof import('../src/core.js')
 const algorithm = (process.env.BENCH_ALGORITHM ?? 'RS256') as 'RS256' | 'ES256' | 'EdDSA'
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 16)
 const seconds = Number(process.env.BENCH_SECONDS ?? 6)

@@ -1,6 +1,8 @@
 // Scenario 2 (issue 6): refresh grants/s over HTTP ÷ raw RS256 signatures/s with 16 in flight,
 // the raw figure measured with jose SignJWT (the goal's baseline) and with node:crypto; also
 // ES256 and EdDSA.
+
+import { ensureBuilt } from './lib/build.js'
 import { readWriteBytes, startJsonChild } from './lib/child.js'
 import { okPerSecond, runLoad } from './lib/load.js'
 import { measureConcurrent } from './lib/raw.js'
@@ -15,6 +17,7 @@ const ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const
 
 /** Grants/s through `core.refreshToken()` in a process of its own: no HTTP, no load generator. */
 async function measureCoreRefresh(alg: (typeof ALGORITHMS)[number]) {
+  await ensureBuilt()
   const child = await startJsonChild<{ grantsPerSecond: number; cpuMicrosPerGrant: number }>(
     'bench/refresh-core.ts',
     { BENCH_ALGORITHM: alg, BENCH_IN_FLIGHT: String(IN_FLIGHT), BENCH_SECONDS: String(SECONDS) },

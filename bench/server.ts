@@ -7,12 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Algorithm, hash } from '@node-rs/argon2'
 import BetterSqlite3 from 'better-sqlite3'
-import { type ConfigInput, parseConfig } from '../src/config.js'
-import { init } from '../src/core.js'
-import { installSignalHandlers, startServer } from '../src/http/serve.js'
-import { createLogger } from '../src/lib/logger.js'
-import { openStore } from '../src/storage/open-store.js'
+import type { ConfigInput } from '../src/config.js'
 import type { UserRecord } from '../src/storage/records.js'
+import { PRODUCT_ROOT } from './lib/build.js'
 import { announce } from './lib/child.js'
 import {
   BENCH_PASSWORD,
@@ -21,6 +18,20 @@ import {
   USER_PAD,
   USER_PREFIX,
 } from './lib/users-core.js'
+
+// What users run: the compiled package (dist/, built by the orchestrator), unless BENCH_FROM_SRC=1.
+const from = PRODUCT_ROOT
+const { parseConfig } = (await import(`${from}/config.js`)) as typeof import('../src/config.js')
+const { init } = (await import(`${from}/core.js`)) as typeof import('../src/core.js')
+const { installSignalHandlers, startServer } = (await import(
+  `${from}/http/serve.js`
+)) as typeof import('../src/http/serve.js')
+const { createLogger } = (await import(
+  `${from}/lib/logger.js`
+)) as typeof import('../src/lib/logger.js')
+const { openStore } = (await import(
+  `${from}/storage/open-store.js`
+)) as typeof import('../src/storage/open-store.js')
 
 const options = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerOptions
 const dir = mkdtempSync(join(tmpdir(), 'users-core-bench-'))

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, loadavg, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { FROM_SRC } from './build.js'
 import { REPO_ROOT } from './child.js'
 
 /** A goal of issue 6: `value` compared with `target`. */
@@ -74,13 +75,18 @@ export function machine(): Record<string, string> {
       .map((l) => l.toFixed(2))
       .join(' '),
     uv_threadpool_size: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
+    server: FROM_SRC
+      ? 'src/ through tsx (BENCH_FROM_SRC=1)'
+      : 'dist/, built from the sources at start',
   }
 }
 
 /** Prints the machine and its current load, so a busy run is visible as such. */
 export function printMachine(): void {
   const m = machine()
-  console.log(`machine: ${m.cpus}; ${m.memory}; node ${m.node}; load average ${m.loadavg}`)
+  console.log(
+    `machine: ${m.cpus}; ${m.memory}; node ${m.node}; load average ${m.loadavg}; server from ${m.server}`,
+  )
 }
 
 /** Saves the result as bench/results/<id>.json (git-ignored). */

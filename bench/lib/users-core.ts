@@ -1,4 +1,5 @@
 import type { ConfigInput } from '../../src/config.js'
+import { ensureBuilt } from './build.js'
 import { type JsonChild, startJsonChild } from './child.js'
 
 /** Every seeded user's password (passes the default policy). */
@@ -43,11 +44,12 @@ export function benchConfig(overrides: ConfigInput = {}): ConfigInput {
   }
 }
 
-/** Starts a users-core server child. */
-export function startUsersCore(
+/** Starts a users-core server child, from a fresh build of dist/ (see `ensureBuilt`). */
+export async function startUsersCore(
   options: ServerOptions,
   nodeArgs: string[] = [],
 ): Promise<JsonChild<ServerInfo>> {
+  await ensureBuilt()
   return startJsonChild<ServerInfo>(
     'bench/server.ts',
     { BENCH_SERVER: JSON.stringify(options) },
