@@ -71,7 +71,7 @@ export async function run(): Promise<ScenarioResult> {
         `${fmt(logins, 1)} median (rounds: ${list(rounds.map((r) => okPerSecond(r.http)))}; ${CONNECTIONS} connections, ${SECONDS} s, ${USERS} users)`,
       ],
       [
-        'login latency p50 / p99 (median round)',
+        'login latency p50 / p99 (middle round)',
         `${fmt(load.latencyMs.p50, 1)} / ${fmt(load.latencyMs.p99, 1)} ms`,
       ],
       [
