@@ -1,7 +1,7 @@
 // Scenario 3 (issue 6): GET /users/me by X-API-Key ÷ a bare node:http hello-world measured in
 // the same run; also GET /users/me with a bearer access token.
 import { compareWithHello, describeRounds, HTTP_CONNECTIONS, startHello } from './lib/hello.js'
-import { type LoadResult, okPerSecond, runLoad } from './lib/load.js'
+import { type LoadResult, nonOk, okPerSecond, runLoad } from './lib/load.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import { benchConfig, login, seededUsername, startUsersCore } from './lib/users-core.js'
 
@@ -76,18 +76,6 @@ export async function run(): Promise<ScenarioResult> {
   } finally {
     await Promise.all([hello.stop(), server.stop()])
   }
-}
-
-/** Non-2xx statuses and errors summed over loads ('' when none). */
-export function nonOk(loads: readonly LoadResult[]): string {
-  const counts = new Map<string, number>()
-  for (const load of loads) {
-    for (const [code, n] of Object.entries(load.statusCounts)) {
-      if (!code.startsWith('2')) counts.set(code, (counts.get(code) ?? 0) + n)
-    }
-    if (load.errors) counts.set('errors', (counts.get('errors') ?? 0) + load.errors)
-  }
-  return [...counts].map(([c, n]) => `${c}×${n}`).join(', ')
 }
 
 if (isMain(import.meta.url)) await runAsProgram(run)

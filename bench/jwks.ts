@@ -1,6 +1,7 @@
 // Scenario 4 (issue 6): GET /auth/jwks.json ÷ the bare node:http hello-world, same run.
-import { loadGet, nonOk } from './api-key.js'
+import { loadGet } from './api-key.js'
 import { compareWithHello, describeRounds, startHello, startHonoHello } from './lib/hello.js'
+import { nonOk } from './lib/load.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import { benchConfig, startUsersCore } from './lib/users-core.js'
 

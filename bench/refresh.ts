@@ -1,7 +1,6 @@
 // Scenario 2 (issue 6): refresh grants/s over HTTP ÷ raw RS256 signatures/s with 16 in flight,
 // the raw figure measured with jose SignJWT (the goal's baseline) and with node:crypto; also
 // ES256 and EdDSA.
-
 import { ensureBuilt } from './lib/build.js'
 import { readWriteBytes, startJsonChild } from './lib/child.js'
 import { okPerSecond, runLoad } from './lib/load.js'

@@ -20,17 +20,18 @@ import {
 } from './lib/users-core.js'
 
 // What users run: the compiled package (dist/, built by the orchestrator), unless BENCH_FROM_SRC=1.
-const from = PRODUCT_ROOT
-const { parseConfig } = (await import(`${from}/config.js`)) as typeof import('../src/config.js')
-const { init } = (await import(`${from}/core.js`)) as typeof import('../src/core.js')
+const { parseConfig } = (await import(
+  `${PRODUCT_ROOT}/config.js`
+)) as typeof import('../src/config.js')
+const { init } = (await import(`${PRODUCT_ROOT}/core.js`)) as typeof import('../src/core.js')
 const { installSignalHandlers, startServer } = (await import(
-  `${from}/http/serve.js`
+  `${PRODUCT_ROOT}/http/serve.js`
 )) as typeof import('../src/http/serve.js')
 const { createLogger } = (await import(
-  `${from}/lib/logger.js`
+  `${PRODUCT_ROOT}/lib/logger.js`
 )) as typeof import('../src/lib/logger.js')
 const { openStore } = (await import(
-  `${from}/storage/open-store.js`
+  `${PRODUCT_ROOT}/storage/open-store.js`
 )) as typeof import('../src/storage/open-store.js')
 
 const options = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerOptions

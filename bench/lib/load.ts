@@ -45,3 +45,15 @@ export function okCount(result: LoadResult): number {
 export function okPerSecond(result: LoadResult): number {
   return okCount(result) / result.durationSeconds
 }
+
+/** Non-2xx statuses and errors summed over loads ('' when none). */
+export function nonOk(loads: readonly LoadResult[]): string {
+  const counts = new Map<string, number>()
+  for (const load of loads) {
+    for (const [code, n] of Object.entries(load.statusCounts)) {
+      if (!code.startsWith('2')) counts.set(code, (counts.get(code) ?? 0) + n)
+    }
+    if (load.errors) counts.set('errors', (counts.get('errors') ?? 0) + load.errors)
+  }
+  return [...counts].map(([c, n]) => `${c}×${n}`).join(', ')
+}
