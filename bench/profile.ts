@@ -130,5 +130,5 @@ const top = (m: Map<string, number>, n: number) =>
 console.log(`profile ${join(dir, file)} (${(total / 1e6).toFixed(1)} s sampled)`)
 console.log(`self time:\n${top(selfByLabel, 25)}`)
 console.log(
-  `inclusive time (src/ only):\n${top(new Map([...inclusive].filter(([l]) => l.includes(' src/'))), 25)}`,
+  `inclusive time (our code only):\n${top(new Map([...inclusive].filter(([l]) => / (src|dist)\//.test(l))), 25)}`,
 )
