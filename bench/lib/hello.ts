@@ -13,6 +13,23 @@ export function startHonoHello(): Promise<JsonChild<{ url: string; pid: number }
   return startJsonChild('bench/hono-hello-server.ts')
 }
 
+/**
+ * Starts a bare node:http server that sends, for every request, the headers and body that
+ * `url` + `path` answered just now (minus the ones node writes itself): the same bytes on the
+ * wire, with none of the work of producing them.
+ */
+export async function startReplicaOf(
+  url: string,
+  path: string,
+): Promise<JsonChild<{ url: string; pid: number }>> {
+  const response = await fetch(`${url}${path}`)
+  const headers = [...response.headers].filter(([name]) => !NODE_WRITES.has(name))
+  const replica = { headers, body: await response.text() }
+  return startJsonChild('bench/replica-server.ts', { BENCH_REPLICA: JSON.stringify(replica) })
+}
+
+const NODE_WRITES = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding'])
+
 /** Connections used for every "requests per second" comparison against hello-world. */
 export const HTTP_CONNECTIONS = 16
 
