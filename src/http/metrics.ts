@@ -10,11 +10,12 @@ import {
 import type { Config } from '../config.js'
 import type { LimiterStoreState } from '../rate-limit/backend.js'
 import type { CoreEvent, UsersCore } from '../types.js'
+import { createRequestMetrics, type ObserveRequest } from './request-metrics.js'
 
 /** Prometheus metrics of one app: request counters plus what the core reports. */
 export interface HttpMetrics {
   /** `route` is the matched pattern (`/users/:id`), never the raw path, to bound cardinality. */
-  observeRequest(route: string, method: string, status: number, seconds: number): void
+  observeRequest: ObserveRequest
   /** This app's own registry (never prom-client's global one: apps in one process must not collide). */
   readonly registry: Registry
   /** Publishes whether the shared rate-limit store (Redis) is reachable, read at scrape time. */
@@ -31,7 +32,6 @@ export interface MetricsRouteOptions<E extends Env> {
   authorize: (c: Context<E>) => Promise<void>
 }
 
-const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const HASH_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 // Every label value the core can report, so each series exists (at 0) before its first event
@@ -66,27 +66,7 @@ export function createHttpMetrics(core: UsersCore): HttpMetrics {
     registry.registerMetric(metric as unknown as Metric)
   }
 
-  const requests = new Counter({
-    name: 'users_core_http_requests_total',
-    help: 'HTTP requests by method, matched route and status.',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers,
-  })
-  const duration = new Histogram({
-    name: 'users_core_http_request_duration_seconds',
-    help: 'HTTP request duration by method and matched route.',
-    labelNames: ['method', 'route'] as const,
-    buckets: REQUEST_BUCKETS,
-    registers,
-  })
-  // Bounded: routes are patterns (plus "unmatched"), methods and statuses are few.
-  const requestSeries = new Map<
-    string,
-    {
-      count: ReturnType<typeof requests.labels>
-      duration: ReturnType<typeof duration.labels>
-    }
-  >()
+  const observeRequest = createRequestMetrics(registry)
   const logins = new Counter({
     name: 'users_core_logins_total',
     help: 'Password logins by outcome.',
@@ -219,20 +199,7 @@ export function createHttpMetrics(core: UsersCore): HttpMetrics {
         },
       })
     },
-    observeRequest(route, method, status, seconds) {
-      // Label children are looked up once per (method, route, status), not hashed per request.
-      const key = `${method} ${route} ${status}`
-      let series = requestSeries.get(key)
-      if (series === undefined) {
-        series = {
-          count: requests.labels(method, route, String(status)),
-          duration: duration.labels(method, route),
-        }
-        requestSeries.set(key, series)
-      }
-      series.count.inc()
-      series.duration.observe(seconds)
-    },
+    observeRequest,
     close: unsubscribe,
   }
 }
