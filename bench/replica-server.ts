@@ -3,8 +3,7 @@
 // BENCH_REPLICA as `{ headers: [name, value][], body }`). What it loses against the hello-world
 // is the cost of the response itself; what users-core loses beyond it is users-core's own work.
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { announce } from './lib/child.js'
+import { serveAndAnnounce } from './lib/child.js'
 
 const { headers, body } = JSON.parse(process.env.BENCH_REPLICA ?? '') as {
   headers: [string, string][]
@@ -16,11 +15,4 @@ const server = createServer((_req, res) => {
   res.writeHead(200, flat)
   res.end(body)
 })
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo
-  announce({ url: `http://127.0.0.1:${port}`, pid: process.pid })
-})
-process.once('SIGTERM', () => {
-  server.close(() => process.exit(0))
-  server.closeAllConnections()
-})
+serveAndAnnounce(server)

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, writeSync } from 'node:fs'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -71,6 +73,21 @@ function stopChild(child: ChildProcess): Promise<void> {
 /** Writes the ready line a parent started by {@link startJsonChild} waits for. */
 export function announce(info: unknown): void {
   writeSync(3, `${JSON.stringify(info)}\n`)
+}
+
+/**
+ * Serves a baseline HTTP server of the bench (hello-world, Hono, replica) on `127.0.0.1:0`,
+ * announces its URL to the parent, and on SIGTERM closes it, its keep-alive connections too.
+ */
+export function serveAndAnnounce(server: Server): void {
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo
+    announce({ url: `http://127.0.0.1:${port}`, pid: process.pid })
+  })
+  process.once('SIGTERM', () => {
+    server.close(() => process.exit(0))
+    server.closeAllConnections()
+  })
 }
 
 /** Resident set size and its high-water mark of a process, in MiB (Linux /proc). */
