@@ -1,10 +1,14 @@
 // A tuning aid, not a scenario: loads one users-core route while the server runs with
-// --cpu-prof, then prints where its main thread spent the time (self and inclusive).
-//   npx tsx bench/profile.ts jwks|me-key|me-bearer|refresh|login|login-flood [seconds] [algorithm]
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+// --cpu-prof, then prints where its main thread spent the time (self and inclusive). With
+// --on-cpu it samples the main thread with perf instead (only while it runs: see
+// lib/on-cpu.ts) and prints each thread's share of a core, perf's split by object and its top
+// symbols.
+//   npx tsx bench/profile.ts jwks|me-key|me-bearer|refresh|login|login-flood [seconds] [algorithm] [--on-cpu]
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type LoadSpec, runLoad } from './lib/load.js'
+import { describeThreadCpu, recordOnCpu, reportOnCpu, threadCpuMs } from './lib/on-cpu.js'
 import {
   benchConfig,
   login,
@@ -26,14 +30,20 @@ interface Profile {
   timeDeltas: number[]
 }
 
-const target = process.argv[2] ?? 'jwks'
-const seconds = Number(process.argv[3] ?? 8)
-const algorithm = (process.argv[4] ?? 'RS256') as 'RS256' | 'ES256' | 'EdDSA'
+const onCpu = process.argv.includes('--on-cpu')
+const [target = 'jwks', secondsArg = '8', algorithmArg = 'RS256'] = process.argv
+  .slice(2)
+  .filter((arg) => arg !== '--on-cpu')
+const seconds = Number(secondsArg)
+const algorithm = algorithmArg as 'RS256' | 'ES256' | 'EdDSA'
 const dir = mkdtempSync(join(tmpdir(), 'users-core-prof-'))
-const server = await startUsersCore({ config: benchConfig({ jwt: { algorithm } }), users: 1000 }, [
-  '--cpu-prof',
-  `--cpu-prof-dir=${dir}`,
-])
+const server = await startUsersCore(
+  { config: benchConfig({ jwt: { algorithm } }), users: 1000 },
+  onCpu
+    ? // Names for JIT-compiled code in /tmp/perf-<pid>.map; V8's own log kept out of the repo.
+      ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`]
+    : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+)
 const { url, apiKey = '' } = server.info
 const base = { url, connections: 16, durationSeconds: seconds, warmupSeconds: 1 }
 let spec: LoadSpec
@@ -78,6 +88,10 @@ switch (target) {
     break
   default:
     spec = { ...base, method: 'GET', path: '/auth/jwks.json', mode: { kind: 'fixed' } }
+}
+if (onCpu) {
+  await profileOnCpu(spec)
+  process.exit(0)
 }
 const load = await runLoad(spec)
 await server.stop()
@@ -132,3 +146,25 @@ console.log(`self time:\n${top(selfByLabel, 25)}`)
 console.log(
   `inclusive time (our code only):\n${top(new Map([...inclusive].filter(([l]) => / (src|dist)\//.test(l))), 25)}`,
 )
+
+/** Samples the main thread on-CPU in the middle of the load, then prints what perf saw. */
+async function profileOnCpu(spec: LoadSpec): Promise<void> {
+  const sampled = Math.max(1, seconds - 2)
+  const loading = runLoad(spec)
+  // The load worker's start and its warm-up second, then a second more.
+  await new Promise((resolve) => setTimeout(resolve, 1000 * ((spec.warmupSeconds ?? 0) + 1.5)))
+  const file = join(dir, 'perf.data')
+  const before = threadCpuMs(server.pid)
+  const started = performance.now()
+  recordOnCpu(server.pid, sampled, file)
+  const threads = describeThreadCpu(before, threadCpuMs(server.pid), performance.now() - started)
+  const load = await loading
+  await server.stop()
+  console.log(
+    `${target}: ${load.requestsPerSecond.toFixed(0)} req/s, statuses ${JSON.stringify(load.statusCounts)}`,
+  )
+  console.log(`threads over the ${sampled} s sampled:\n  ${threads.join('\n  ')}`)
+  console.log(`main thread on-CPU by object (${file}):\n${reportOnCpu(file, 'dso', 10).join('\n')}`)
+  console.log(`top symbols:\n${reportOnCpu(file, 'symbol', 30).join('\n')}`)
+  rmSync(`/tmp/perf-${server.pid}.map`, { force: true })
+}
