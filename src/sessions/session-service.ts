@@ -1,12 +1,13 @@
 import type { CoreDeps } from '../core-deps.js'
 import { UsersError } from '../errors.js'
-import { constantTimeEqual, sha256Hex } from '../lib/constant-time.js'
+import { sha256Hex } from '../lib/constant-time.js'
 import { normalizePassword } from '../passwords/policy.js'
 import type { SessionRecord, UserRecord } from '../storage/records.js'
 import type { UserPatch } from '../storage/store.js'
 import { computeScope } from '../tokens/scopes.js'
 import type { Principal, RequestContext, SessionInfo, TokenResponse } from '../types.js'
 import { toUser } from '../users/user-mapper.js'
+import { decideRefresh, isLive, nextFormerHashes } from './refresh-decision.js'
 import {
   createRefreshToken,
   openRefreshToken,
@@ -127,6 +128,7 @@ export function createSessionService(deps: CoreDeps) {
       previousRefreshHash: null,
       rotatedAt: null,
       sealedRefreshToken: null,
+      formerRefreshHashes: '',
       generation: 0,
       createdAt: now,
       lastUsedAt: now,
@@ -156,10 +158,6 @@ export function createSessionService(deps: CoreDeps) {
     return user
   }
 
-  function isLive(session: SessionRecord, now: Date): boolean {
-    return session.revokedAt === null && session.expiresAt.getTime() > now.getTime()
-  }
-
   async function refresh(refreshToken: string, ctx?: RequestContext): Promise<TokenResponse> {
     const parsed = parseRefreshToken(refreshToken)
     if (!parsed) {
@@ -172,12 +170,16 @@ export function createSessionService(deps: CoreDeps) {
     for (let attempt = 0; attempt < 2; attempt++) {
       const now = clock.now()
       const found = await store.findSessionWithUser(parsed.sessionId)
-      const session = found?.session
-      if (!found || !session || !isLive(session, now)) {
+      const decision = found
+        ? decideRefresh(found.session, hash, now, config.jwt.refresh_reuse_grace_seconds)
+        : 'reject'
+      if (!found || decision === 'reject') {
+        // Not a token this session issued (or remembers): nothing is written, nothing revoked.
         deps.emit({ type: 'refresh', outcome: 'rejected' })
         throw invalidToken()
       }
-      if (constantTimeEqual(hash, session.refreshHash)) {
+      const { session } = found
+      if (decision === 'rotate') {
         const user = activeUser(found.user)
         const next = createRefreshToken(session.id, random)
         // Signed while the rotation commits rather than after it, so the signature is ready
@@ -194,6 +196,7 @@ export function createSessionService(deps: CoreDeps) {
             previousRefreshHash: hash,
             rotatedAt: now,
             sealedRefreshToken: sealRefreshToken(next, refreshToken, session.id, random),
+            formerRefreshHashes: nextFormerHashes(session.formerRefreshHashes, hash),
             generation: session.generation + 1,
             lastUsedAt: now,
           },
@@ -204,13 +207,7 @@ export function createSessionService(deps: CoreDeps) {
         deps.emit({ type: 'token_issued', kind: 'refresh' })
         return tokenResponse(user, session, next, signing)
       }
-      if (
-        session.previousRefreshHash !== null &&
-        session.rotatedAt !== null &&
-        session.sealedRefreshToken !== null &&
-        constantTimeEqual(hash, session.previousRefreshHash) &&
-        now.getTime() - session.rotatedAt.getTime() <= config.jwt.refresh_reuse_grace_seconds * 1000
-      ) {
+      if (decision === 'grace' && session.sealedRefreshToken !== null) {
         // Two tabs refreshing at once: the later one gets the same new token (SPEC §4.3).
         const current = openRefreshToken(session.sealedRefreshToken, refreshToken, session.id)
         if (current !== undefined) {
@@ -220,7 +217,7 @@ export function createSessionService(deps: CoreDeps) {
           return tokenResponse(user, session, current)
         }
       }
-      // A token of this session that is neither current nor inside the grace: a replay.
+      // A former token of this session, neither current nor inside the grace: a replay.
       await store.revokeSession(session.id, now, [
         deps.audit.build('token.reuse_detected', session.userId, ctx, {
           session_id: session.id,

@@ -235,13 +235,14 @@ export function createKyselyStore(
         previous_refresh_hash: slot(1),
         rotated_at: slot<number>(2),
         sealed_refresh_token: slot(3),
-        generation: slot<number>(4),
-        last_used_at: slot<number>(5),
+        former_refresh_hashes: slot(4),
+        generation: slot<number>(5),
+        last_used_at: slot<number>(6),
       })
-      .where('id', '=', slot(6))
-      .where('refresh_hash', '=', slot(7))
+      .where('id', '=', slot(7))
+      .where('refresh_hash', '=', slot(8))
       .where('revoked_at', 'is', null)
-      .where('expires_at', '>', slot<number>(8)),
+      .where('expires_at', '>', slot<number>(9)),
   )
   const deniedJti = prepareQuery(
     db.selectFrom('denied_jtis').select('jti').where('jti', '=', slot(0)),
@@ -272,6 +273,7 @@ export function createKyselyStore(
     'previous_refresh_hash',
     'rotated_at',
     'sealed_refresh_token',
+    'former_refresh_hashes',
     'generation',
     'created_at',
     'last_used_at',
@@ -617,6 +619,7 @@ export function createKyselyStore(
             rotation.previousRefreshHash,
             toMillis(rotation.rotatedAt),
             rotation.sealedRefreshToken,
+            rotation.formerRefreshHashes,
             rotation.generation,
             toMillis(rotation.lastUsedAt),
             id,

@@ -28,6 +28,11 @@ export interface SessionRecord {
   rotatedAt: Date | null
   /** AES-GCM sealed current refresh token, openable only with the previous token. */
   sealedRefreshToken: string | null
+  /**
+   * The first 128 bits (32 hex characters) of the SHA-256 of each replaced refresh token,
+   * concatenated newest first and bounded (`sessions/refresh-decision.ts`): reuse detection.
+   */
+  formerRefreshHashes: string
   generation: number
   createdAt: Date
   lastUsedAt: Date

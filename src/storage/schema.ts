@@ -36,6 +36,8 @@ export interface SessionsTable {
   previous_refresh_hash: string | null
   rotated_at: Millis | null
   sealed_refresh_token: string | null
+  /** Truncated hashes of replaced refresh tokens, newest first (migration 0007). */
+  former_refresh_hashes: string
   generation: number
   created_at: Millis
   last_used_at: Millis

@@ -61,6 +61,7 @@ export interface SessionRotation {
   previousRefreshHash: string
   rotatedAt: Date
   sealedRefreshToken: string
+  formerRefreshHashes: string
   generation: number
   lastUsedAt: Date
 }

@@ -20,7 +20,8 @@ import type {
   SigningKeyRecord,
   UserRecord,
 } from '../../src/storage/records.js'
-import type { Database } from '../../src/storage/schema.js'
+import { sessionToRow } from '../../src/storage/row-mapping.js'
+import type { Database, SessionsTable } from '../../src/storage/schema.js'
 import { createSqliteKysely, openSqliteKysely } from '../../src/storage/sqlite.js'
 import type { Store } from '../../src/storage/store.js'
 import {
@@ -232,6 +233,7 @@ function session(userId: string, overrides: Partial<SessionRecord> = {}): Sessio
     previousRefreshHash: null,
     rotatedAt: null,
     sealedRefreshToken: null,
+    formerRefreshHashes: '',
     generation: 0,
     createdAt: at(0),
     lastUsedAt: at(0),
@@ -388,6 +390,38 @@ for (const { target, skip } of targets) {
             (await old.listUsers({ role: 'admin', active: false, limit: 1, offset: 0 })).total,
           ).toBe(2)
           expect((await old.listUsers({ role: 'user', limit: 1, offset: 0 })).total).toBe(8)
+        } finally {
+          await empty.cleanup()
+        }
+      })
+
+      it('gives sessions that predate 0007 an empty list of former refresh hashes', async () => {
+        const empty = await target.openEmpty()
+        try {
+          const before = MIGRATIONS.findIndex((m) => m.name === '0007_session_former_hashes')
+          expect(before).toBeGreaterThan(0)
+          await runMigrations(empty.db, store.dialect, MIGRATIONS.slice(0, before))
+          const old = createKyselyStore(empty.db, store.dialect)
+          const owner = user()
+          await old.insertUser(owner, [])
+          const s = session(owner.id, {
+            previousRefreshHash: 'h-previous',
+            rotatedAt: at(1),
+            sealedRefreshToken: 'sealed',
+            generation: 1,
+          })
+          const { former_refresh_hashes: _, ...row } = sessionToRow(s)
+          // The sessions table as it was before 0007.
+          const before0007 = empty.db as unknown as Kysely<{
+            sessions: Omit<SessionsTable, 'former_refresh_hashes'>
+          }>
+          await before0007.insertInto('sessions').values(row).execute()
+          await old.migrate()
+          expect(await old.findSession(s.id)).toEqual({ ...s, formerRefreshHashes: '' })
+          expect((await old.findSessionWithUser(s.id))?.session).toEqual({
+            ...s,
+            formerRefreshHashes: '',
+          })
         } finally {
           await empty.cleanup()
         }
@@ -938,7 +972,7 @@ for (const { target, skip } of targets) {
       })
 
       it('findSessionWithUser reads the session and its owner as findSession and findUserById do', async () => {
-        const s = session(alice.id)
+        const s = session(alice.id, { formerRefreshHashes: 'ab'.repeat(32) })
         await store.recordLogin(
           s,
           { lastLogin: at(2), passwordHash: alice.passwordHash, updatedAt: at(2) },
@@ -959,6 +993,7 @@ for (const { target, skip } of targets) {
           previousRefreshHash: s.refreshHash,
           rotatedAt: at(10),
           sealedRefreshToken: `sealed-${n}`,
+          formerRefreshHashes: `former-${n}`,
           generation: 1,
           lastUsedAt: at(10),
         })
@@ -975,6 +1010,7 @@ for (const { target, skip } of targets) {
           previousRefreshHash: s.refreshHash,
           rotatedAt: at(10),
           sealedRefreshToken: `sealed-${winner}`,
+          formerRefreshHashes: `former-${winner}`,
           generation: 1,
           lastUsedAt: at(10),
         })
@@ -991,6 +1027,7 @@ for (const { target, skip } of targets) {
           previousRefreshHash: s.refreshHash,
           rotatedAt: at(6),
           sealedRefreshToken: 'x',
+          formerRefreshHashes: '',
           generation: 1,
           lastUsedAt: at(6),
         }
