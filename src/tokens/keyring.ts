@@ -4,7 +4,12 @@ import { isUsersError, UsersError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
 import type { Logger } from '../lib/logger.js'
 import type { Random } from '../lib/random.js'
-import type { AuditEventInput, SigningAlgorithm, SigningKeyRecord } from '../storage/records.js'
+import type {
+  ApiKeyPermission,
+  AuditEventInput,
+  SigningAlgorithm,
+  SigningKeyRecord,
+} from '../storage/records.js'
 import type { Store } from '../storage/store.js'
 import type { PublicJwk, SigningKeyInfo } from '../types.js'
 import {
@@ -62,6 +67,8 @@ export interface IssueAccessTokenInput {
   sessionId?: string | undefined
   /** The API key a token is exchanged for (`api_key_id` claim). */
   apiKeyId?: string | undefined
+  /** That key's permissions (`permissions` claim). */
+  permissions?: readonly ApiKeyPermission[] | undefined
   scope: string
   roles: readonly string[]
   /** At most `jwt.access_ttl_seconds`, which retired keys are published for. Default: that. */
@@ -402,6 +409,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
         scope: input.scope,
         sessionId: input.sessionId,
         apiKeyId: input.apiKeyId,
+        permissions: input.permissions,
         jti: random.uuid(),
         now,
         ttlSeconds,
