@@ -96,9 +96,10 @@ describe('buildAccessTokenClaims', () => {
     })
   })
 
-  it('omits sid for API-key tokens, names the key, and keeps a null email', () => {
+  it('omits sid for API-key tokens, names the key and its permissions, and keeps a null email', () => {
     const c = buildAccessTokenClaims({
       apiKeyId: 'k-1',
+      permissions: ['read', 'admin'],
       issuer: 'i',
       audience: ['one'],
       user: { ...USER, email: null },
@@ -110,6 +111,7 @@ describe('buildAccessTokenClaims', () => {
     })
     expect(c).not.toHaveProperty('sid')
     expect(c.api_key_id).toBe('k-1')
+    expect(c.permissions).toEqual(['read', 'admin'])
     expect(c.email).toBeNull()
     expect(c.aud).toEqual(['one'])
     expect(c.iat).toBe(START.getTime() / 1000)
@@ -253,6 +255,8 @@ describe('verification rejects', () => {
     await rejects(forge(header(), { ...claims(), roles: 'admin' }, es()))
     await rejects(forge(header(), { ...claims(), email: 42 }, es()))
     await rejects(forge(header(), { ...claims(), username: undefined }, es()))
+    await rejects(forge(header(), { ...claims(), permissions: 'read' }, es()))
+    await rejects(forge(header(), { ...claims(), permissions: ['read', 'root'] }, es()))
   })
 
   it('a signature in a non-canonical base64url encoding of the same bytes (RFC 4648 §3.5)', async () => {
