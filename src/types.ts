@@ -158,6 +158,8 @@ export type IntrospectionResult =
       jti: string | null
       sid: string | null
       token_type: 'access_token' | 'api_key'
+      /** The key's permissions, for an API key or a token minted from one; absent otherwise. */
+      permissions?: ApiKeyPermission[]
     }
 
 /** A JWK as published in the JWKS. */

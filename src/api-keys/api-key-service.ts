@@ -13,7 +13,7 @@ import type {
 } from '../types.js'
 import { toUser } from '../users/user-mapper.js'
 import { apiKeyNameSchema, permissionsSchema } from '../users/validation.js'
-import { attenuateRoles, ungrantable } from './permissions.js'
+import { allowsAnyMethod, attenuateRoles, ungrantable } from './permissions.js'
 
 /** Random characters after the prefix: 43 base62 ≈ 256 bits (SPEC §5 asks for at least 32). */
 const SECRET_LENGTH = 43
@@ -152,6 +152,12 @@ export function createApiKeyService(deps: CoreDeps) {
   async function exchange(candidate: string, ctx?: RequestContext): Promise<ApiKeyTokenResponse> {
     const principal = await authenticate(candidate)
     const key = principal.apiKey as ApiKeyInfo
+    // A token that may call no route would only be a credential to leak.
+    if (!allowsAnyMethod(key.permissions)) {
+      throw new UsersError('FORBIDDEN', {
+        message: 'This API key allows no request method (read, write or delete); it has no token.',
+      })
+    }
     const roles = attenuateRoles(principal.user.roles, key.permissions)
     const scope = computeScope(config.jwt, roles)
     const access = await keyring.issueAccessToken({
@@ -164,6 +170,7 @@ export function createApiKeyService(deps: CoreDeps) {
       scope,
       roles,
       apiKeyId: key.id,
+      permissions: key.permissions,
     })
     void ctx
     deps.emit({ type: 'token_issued', kind: 'access' })

@@ -49,7 +49,18 @@ export function ungrantable(
   return requested.filter((p) => !held.has(p))
 }
 
-/** Roles of a key's owner as the key may use them: no `admin` without the admin permission. */
+/** True when the permissions allow at least one HTTP method (`read`, `write` or `delete`). */
+export function allowsAnyMethod(permissions: readonly ApiKeyPermission[]): boolean {
+  return (['read', 'write', 'delete'] as const).some((p) => hasPermission(permissions, p))
+}
+
+/**
+ * Roles of a key's owner as a token minted from the key (or its introspection) shows them: a
+ * service that trusts `roles`/`scope` alone grants `admin` everything, so `admin` is kept only when
+ * the key holds the admin permission and may write; `permissions` tells the rest.
+ */
 export function attenuateRoles(roles: readonly string[], permissions: readonly ApiKeyPermission[]) {
-  return hasPermission(permissions, 'admin') ? [...roles] : roles.filter((r) => r !== 'admin')
+  return hasPermission(permissions, 'admin') && hasPermission(permissions, 'write')
+    ? [...roles]
+    : roles.filter((r) => r !== 'admin')
 }

@@ -95,6 +95,7 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
         jti: null,
         sid: null,
         token_type: 'api_key',
+        permissions: [...found.key.permissions],
       }
     }
     let authenticated: Awaited<ReturnType<typeof principalOf>>
@@ -120,6 +121,7 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
       jti: claims.jti,
       sid: claims.sid ?? null,
       token_type: 'access_token',
+      ...(principal.apiKey ? { permissions: [...principal.permissions] } : {}),
     }
   }
 

@@ -72,7 +72,7 @@ export interface SigningKeyRecord {
   algorithm: SigningAlgorithm
   /** The public JWK as JSON text (kty, crv/n/e/x/y; no private members). */
   publicJwk: string
-  /** PKCS#8 PEM, or `enc:v1:...` when sealed with `jwt.key_encryption_secret`. */
+  /** PKCS#8 PEM, or `enc:v2:...` (older rows `enc:v1:...`) when sealed with `jwt.key_encryption_secret`. */
   privateKey: string
   createdAt: Date
   activatesAt: Date | null

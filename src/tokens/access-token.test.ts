@@ -39,6 +39,15 @@ function claims(overrides: Partial<AccessTokenClaims> = {}, now = START): Access
   }
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/** The same bytes with an unused bit of the last character set: decoders that ignore it agree. */
+function nonCanonical(segment: string): string {
+  expect(segment.length % 4).not.toBe(0)
+  const last = BASE64URL.indexOf(segment.at(-1) as string)
+  return `${segment.slice(0, -1)}${BASE64URL[last ^ 1]}`
+}
+
 /** Builds a token by hand: any header, any payload, signed by `key` in its algorithm's way. */
 function forge(header: Record<string, unknown>, payload: unknown, key: GeneratedSigningKey) {
   const input = `${b64(header)}.${b64(payload)}`
@@ -87,9 +96,10 @@ describe('buildAccessTokenClaims', () => {
     })
   })
 
-  it('omits sid for API-key tokens, names the key, and keeps a null email', () => {
+  it('omits sid for API-key tokens, names the key and its permissions, and keeps a null email', () => {
     const c = buildAccessTokenClaims({
       apiKeyId: 'k-1',
+      permissions: ['read', 'admin'],
       issuer: 'i',
       audience: ['one'],
       user: { ...USER, email: null },
@@ -101,6 +111,7 @@ describe('buildAccessTokenClaims', () => {
     })
     expect(c).not.toHaveProperty('sid')
     expect(c.api_key_id).toBe('k-1')
+    expect(c.permissions).toEqual(['read', 'admin'])
     expect(c.email).toBeNull()
     expect(c.aud).toEqual(['one'])
     expect(c.iat).toBe(START.getTime() / 1000)
@@ -244,6 +255,34 @@ describe('verification rejects', () => {
     await rejects(forge(header(), { ...claims(), roles: 'admin' }, es()))
     await rejects(forge(header(), { ...claims(), email: 42 }, es()))
     await rejects(forge(header(), { ...claims(), username: undefined }, es()))
+    await rejects(forge(header(), { ...claims(), permissions: 'read' }, es()))
+    await rejects(forge(header(), { ...claims(), permissions: ['read', 'root'] }, es()))
+  })
+
+  it('a signature in a non-canonical base64url encoding of the same bytes (RFC 4648 §3.5)', async () => {
+    for (const key of Object.values(keys)) {
+      const token = signCompactJws(claims(), key)
+      const [h, p, sig] = token.split('.') as [string, string, string]
+      const loose = nonCanonical(sig)
+      expect(Buffer.from(loose, 'base64url')).toEqual(Buffer.from(sig, 'base64url'))
+      await expect(verifierFor().verify(token)).resolves.toBeDefined()
+      await rejects(`${h}.${p}.${loose}`)
+    }
+  })
+
+  it('a header or payload in a non-canonical encoding, even when that string is signed', async () => {
+    // Padded with JSON whitespace until the segment has unused bits, then signed as sent.
+    const segment = (value: object) => {
+      let text = JSON.stringify(value)
+      while (Buffer.from(text).toString('base64url').length % 4 === 0) text += ' '
+      return Buffer.from(text).toString('base64url')
+    }
+    const signed = (h: string, p: string) =>
+      `${h}.${p}.${sign('sha256', Buffer.from(`${h}.${p}`), { key: es().privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`
+    const [h, p] = [segment(header()), segment(claims())]
+    await expect(verifierFor().verify(signed(h, p))).resolves.toBeDefined()
+    await rejects(signed(nonCanonical(h), p))
+    await rejects(signed(h, nonCanonical(p)))
   })
 
   it('junk', async () => {

@@ -1,7 +1,9 @@
 import { createPublicKey } from 'node:crypto'
 import { decodeProtectedHeader } from 'jose'
+import { API_KEY_PERMISSIONS } from '../api-keys/permissions.js'
 import { UsersError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
+import type { ApiKeyPermission } from '../storage/records.js'
 import type { PublicJwk } from '../types.js'
 import { type JwsVerifier, verifyCompactJws } from './jws.js'
 
@@ -24,6 +26,8 @@ export interface AccessTokenClaims {
   sid?: string
   /** The API key a token was exchanged for (SPEC §5); absent for login tokens. */
   api_key_id?: string
+  /** That key's permissions, for services that attenuate as users-core does; absent for login tokens. */
+  permissions?: ApiKeyPermission[]
 }
 
 /** What {@link buildAccessTokenClaims} needs; `now` and `jti` come from the injected clock/random. */
@@ -35,6 +39,7 @@ export interface AccessTokenClaimsInput {
   scope: string
   sessionId?: string | undefined
   apiKeyId?: string | undefined
+  permissions?: readonly ApiKeyPermission[] | undefined
   jti: string
   now: Date
   ttlSeconds: number
@@ -58,6 +63,7 @@ export function buildAccessTokenClaims(input: AccessTokenClaimsInput): AccessTok
   }
   if (input.sessionId !== undefined) claims.sid = input.sessionId
   if (input.apiKeyId !== undefined) claims.api_key_id = input.apiKeyId
+  if (input.permissions !== undefined) claims.permissions = [...input.permissions]
   return claims
 }
 
@@ -159,6 +165,8 @@ export function createAccessTokenVerifier(
 
 const isString = (v: unknown): v is string => typeof v === 'string'
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString)
+const isPermissionArray = (v: unknown): v is ApiKeyPermission[] =>
+  Array.isArray(v) && v.every((p) => API_KEY_PERMISSIONS.includes(p))
 
 /** Checks the shape of every claim; values of the registered ones are checked by the caller. */
 function readClaims(p: Record<string, unknown>): AccessTokenClaims | undefined {
@@ -176,7 +184,8 @@ function readClaims(p: Record<string, unknown>): AccessTokenClaims | undefined {
     !isStringArray(p.roles) ||
     !isString(p.scope) ||
     !(p.sid === undefined || isString(p.sid)) ||
-    !(p.api_key_id === undefined || isString(p.api_key_id))
+    !(p.api_key_id === undefined || isString(p.api_key_id)) ||
+    !(p.permissions === undefined || isPermissionArray(p.permissions))
   ) {
     return undefined
   }
@@ -195,5 +204,6 @@ function readClaims(p: Record<string, unknown>): AccessTokenClaims | undefined {
   }
   if (p.sid !== undefined) claims.sid = p.sid
   if (p.api_key_id !== undefined) claims.api_key_id = p.api_key_id
+  if (p.permissions !== undefined) claims.permissions = p.permissions
   return claims
 }

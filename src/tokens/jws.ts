@@ -69,6 +69,26 @@ export interface JwsVerifier {
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/
+// The last character's value, by how many characters the segment has modulo 4 (RFC 4648 §3.5):
+// with 2 the low 4 bits are unused, with 3 the low 2; they must be zero, so each token has one
+// spelling. A length of 1 modulo 4 encodes no whole byte.
+const LAST_CHARACTER = /[AQgw]$/
+const LAST_OF_THREE = /[AEIMQUYcgkosw048]$/
+
+/** True when `segment` is base64url (no padding) in its one canonical spelling. */
+function isCanonicalSegment(segment: string): boolean {
+  if (!SEGMENT.test(segment)) return false
+  switch (segment.length % 4) {
+    case 0:
+      return true
+    case 2:
+      return LAST_CHARACTER.test(segment)
+    case 3:
+      return LAST_OF_THREE.test(segment)
+    default:
+      return false
+  }
+}
 
 /** Decodes one base64url JSON segment into an object, or undefined. */
 function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
@@ -86,7 +106,7 @@ function decodeJsonObject(segment: string): Record<string, unknown> | undefined 
  * Verifies a compact JWS with synchronous node:crypto and returns its payload, or undefined when
  * anything is off: shape, header (`typ` must be JWT, no `crit`, a known `kid` whose key is for
  * exactly the header's `alg` — so `none` and HS256-with-the-public-key never verify), or the
- * signature (RFC 7515 §5.2). Synchronous so that verification never queues on libuv's pool.
+ * signature (RFC 7515 §5.2). Every segment must be canonical base64url, so a token has one string. Synchronous so that verification never queues on libuv's pool.
  */
 export function verifyCompactJws(
   token: string,
@@ -95,7 +115,11 @@ export function verifyCompactJws(
   const parts = token.split('.')
   if (parts.length !== 3) return undefined
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string]
-  if (!SEGMENT.test(headerPart) || !SEGMENT.test(payloadPart) || !SEGMENT.test(signaturePart)) {
+  if (
+    !isCanonicalSegment(headerPart) ||
+    !isCanonicalSegment(payloadPart) ||
+    !isCanonicalSegment(signaturePart)
+  ) {
     return undefined
   }
   const header = decodeJsonObject(headerPart)

@@ -4,7 +4,12 @@ import { isUsersError, UsersError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
 import type { Logger } from '../lib/logger.js'
 import type { Random } from '../lib/random.js'
-import type { AuditEventInput, SigningAlgorithm, SigningKeyRecord } from '../storage/records.js'
+import type {
+  ApiKeyPermission,
+  AuditEventInput,
+  SigningAlgorithm,
+  SigningKeyRecord,
+} from '../storage/records.js'
 import type { Store } from '../storage/store.js'
 import type { PublicJwk, SigningKeyInfo } from '../types.js'
 import {
@@ -31,6 +36,7 @@ import {
   generateSigningKey,
   loadPrivateKeyFile,
   parsePrivateKeyPem,
+  publicJwkOf,
   publicMembers,
 } from './signing-key.js'
 
@@ -62,6 +68,8 @@ export interface IssueAccessTokenInput {
   sessionId?: string | undefined
   /** The API key a token is exchanged for (`api_key_id` claim). */
   apiKeyId?: string | undefined
+  /** That key's permissions (`permissions` claim). */
+  permissions?: readonly ApiKeyPermission[] | undefined
   scope: string
   roles: readonly string[]
   /** At most `jwt.access_ttl_seconds`, which retired keys are published for. Default: that. */
@@ -186,7 +194,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       algorithm: key.algorithm,
       publicJwk: JSON.stringify(key.publicJwk),
       privateKey: secret
-        ? await sealPrivateKey(key.privateKeyPem, secret, random)
+        ? await sealPrivateKey(key.privateKeyPem, secret, random, key.kid)
         : key.privateKeyPem,
       createdAt: now,
       activatesAt,
@@ -213,19 +221,27 @@ export function createKeyring(deps: KeyringDeps): Keyring {
 
   async function openStoredKey(record: SigningKeyRecord): Promise<KeyObject> {
     const label = `signing key ${record.kid}`
-    const pem = await openPrivateKey(record.privateKey, secret, label)
+    const pem = await openPrivateKey(record.privateKey, secret, record.kid)
     if (secret !== undefined && !isSealed(record.privateKey)) {
       logger.warn(
         { kid: record.kid },
         'signing key is stored unencrypted (created before jwt.key_encryption_secret was set); it is used until retired',
       )
     }
+    let privateKey: KeyObject
     try {
-      return parsePrivateKeyPem(pem, record.algorithm, label)
+      privateKey = parsePrivateKeyPem(pem, record.algorithm, label)
     } catch (error) {
       if (!isUsersError(error)) throw error
       throw new UsersError('INTERNAL_ERROR', { message: error.message })
     }
+    // The kid is the key's thumbprint: a plain or enc:v1 key copied from another row fails here.
+    if ((await publicJwkOf(privateKey, record.algorithm)).kid !== record.kid) {
+      throw new UsersError('INTERNAL_ERROR', {
+        message: `${label}: the stored private key belongs to another kid`,
+      })
+    }
+    return privateKey
   }
 
   function reload(): Promise<void> {
@@ -402,6 +418,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
         scope: input.scope,
         sessionId: input.sessionId,
         apiKeyId: input.apiKeyId,
+        permissions: input.permissions,
         jti: random.uuid(),
         now,
         ttlSeconds,

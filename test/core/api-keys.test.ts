@@ -119,6 +119,39 @@ describe('API keys (SPEC §5)', () => {
     })
   })
 
+  it('minted tokens carry the key permissions; admin only with write; a key allowing no method gets none', async () => {
+    const admin = await core.createUser({
+      username: 'chief',
+      password: GOOD_PASSWORD,
+      roles: ['admin'],
+    })
+    const make = async (name: string, permissions: ('read' | 'write' | 'admin')[]) =>
+      (await core.apiKeys.create({ userId: admin.id, name, permissions })).key
+    const claims = (token: string) =>
+      JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())
+    await expect(core.apiKeys.exchange(await make('a', ['admin']))).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    })
+    const readAdmin = await core.apiKeys.exchange(await make('ra', ['read', 'admin']))
+    expect(claims(readAdmin.accessToken)).toMatchObject({
+      roles: [],
+      permissions: ['read', 'admin'],
+    })
+    expect(readAdmin.scope).not.toContain('admin')
+    const principal = await core.authenticateAccessToken(readAdmin.accessToken)
+    expect(principal.permissions).toEqual(['read', 'admin'])
+    expect(await core.introspect(readAdmin.accessToken)).toMatchObject({
+      roles: [],
+      permissions: ['read', 'admin'],
+    })
+    const writeAdmin = await core.apiKeys.exchange(await make('wa', ['write', 'admin']))
+    expect(claims(writeAdmin.accessToken)).toMatchObject({
+      roles: ['admin'],
+      permissions: ['write', 'admin'],
+    })
+    expect(writeAdmin.scope.split(' ')).toContain('admin')
+  })
+
   it('introspects API keys', async () => {
     const owner = await core.createUser({ username: 'intro', password: GOOD_PASSWORD })
     const k = await core.apiKeys.create({ userId: owner.id, name: 'i', permissions: ['read'] })

@@ -31,6 +31,16 @@ async function sign(
   return `${input}.${(await signer(input)).toString('base64url')}`
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/** Sets an unused bit of the last character: lenient decoders read the same bytes. */
+function nonCanonical(segment: string): string {
+  const last = BASE64URL.indexOf(segment.at(-1) as string)
+  const loose = `${segment.slice(0, -1)}${BASE64URL[last ^ 1]}`
+  expect(Buffer.from(loose, 'base64url')).toEqual(Buffer.from(segment, 'base64url'))
+  return loose
+}
+
 const rs256 = (key: KeyObject) => (input: string) => createSign('sha256').update(input).sign(key)
 
 function decode(token: string): { header: Claims; claims: Claims } {
@@ -118,6 +128,8 @@ beforeAll(async () => {
   attacks.set('another key with our kid', await sign(genuine.header, escalated, rs256(other)))
   attacks.set('typ missing', await forge(genuine.claims, { alg: 'RS256', kid }))
   attacks.set('signature stripped', `${userToken.split('.').slice(0, 2).join('.')}.`)
+  const [h, p, sig] = userToken.split('.') as [string, string, string]
+  attacks.set('signature re-encoded non-canonically (same bytes)', `${h}.${p}.${nonCanonical(sig)}`)
   attacks.set('sub of no user', await forge({ ...genuine.claims, sub: crypto.randomUUID() }))
   attacks.set('session of no one', await forge({ ...genuine.claims, sid: crypto.randomUUID() }))
 })
@@ -185,7 +197,7 @@ describe('forged and misused tokens', () => {
   })
 
   test('every attack token on every bearer route: 401 UNAUTHORIZED, envelope, WWW-Authenticate', async () => {
-    expect(attacks.size).toBeGreaterThanOrEqual(14)
+    expect(attacks.size).toBeGreaterThanOrEqual(15)
     for (const [name, token] of attacks) {
       for (const op of bearerRoutes) {
         const label = `${name} → ${operationLabel(op)}`

@@ -213,3 +213,91 @@ describe('sessions', () => {
     expect(unknown.status).toBe(404)
   })
 })
+
+describe('tokens minted from API keys keep the key attenuation', () => {
+  type Permission = 'read' | 'write' | 'delete' | 'admin' | '*'
+  const claimsOf = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >
+  const exchange = (k: string) =>
+    t.app.request('/auth/api-key/token', { method: 'POST', headers: key(k) })
+  let n = 0
+  // One request per kind of power: own read, admin read, admin write, self write, delete.
+  const probes = (headers: Record<string, string>) => [
+    t.app.request('/users/me', { headers }),
+    t.app.request('/users', { headers }),
+    t.app.request(
+      '/users',
+      json('POST', { username: `svc-${++n}`, password: USER_PASSWORD }, headers),
+    ),
+    t.app.request(`/users/${t.admin.id}`, json('PUT', { display_name: 'Root' }, headers)),
+    t.app.request('/api-keys/00000000-0000-4000-8000-000000000000', { method: 'DELETE', headers }),
+  ]
+  const statuses = async (headers: Record<string, string>) =>
+    Promise.all(probes(headers).map(async (r) => (await r).status))
+
+  test.each<[string, Permission[], number[]]>([
+    ['read', ['read'], [200, 403, 403, 403, 403]],
+    ['read+write', ['read', 'write'], [200, 403, 403, 200, 403]],
+    ['read+admin', ['read', 'admin'], [200, 200, 403, 403, 403]],
+    ['write+admin', ['write', 'admin'], [403, 403, 201, 200, 403]],
+    ['*', ['*'], [200, 200, 201, 200, 404]],
+  ])(
+    'an admin-owned %s key: its token carries its permissions and is refused what the key is',
+    async (_, permissions, expected) => {
+      const k = await t.createKey(t.admin.id, permissions)
+      const res = await exchange(k)
+      expect(res.status).toBe(200)
+      const body = (await res.json()) as { access_token: string; scope: string }
+      const claims = claimsOf(body.access_token)
+      const mayWrite = permissions.includes('write') || permissions.includes('*')
+      const mayAdmin = mayWrite && (permissions.includes('admin') || permissions.includes('*'))
+      expect(claims.permissions).toEqual(permissions)
+      expect(claims.roles).toEqual(mayAdmin ? ['admin'] : [])
+      expect((claims.scope as string).split(' ').includes('admin')).toBe(mayAdmin)
+      expect(body.scope).toBe(claims.scope)
+      expect(claims).not.toHaveProperty('sid')
+      expect(await statuses(key(k))).toEqual(expected)
+      expect(await statuses(bearer(body.access_token))).toEqual(expected)
+      for (const token of [k, body.access_token]) {
+        const info = await t.app.request(
+          '/auth/introspect',
+          json('POST', { token }, bearer(t.adminToken)),
+        )
+        expect(await info.json()).toMatchObject({
+          active: true,
+          permissions,
+          roles: claims.roles,
+          scope: claims.scope,
+        })
+      }
+    },
+  )
+
+  test('a key that allows no method is not exchanged (403 FORBIDDEN)', async () => {
+    const k = await t.createKey(t.admin.id, ['admin'])
+    const res = await exchange(k)
+    expect(res.status).toBe(403)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN')
+  })
+
+  test('admin permission on a non-admin owner: no admin role in the token', async () => {
+    const k = await t.createKey(alice.user.id, ['read', 'write', 'admin'])
+    const body = (await (await exchange(k)).json()) as { access_token: string }
+    const claims = claimsOf(body.access_token)
+    expect(claims.roles).toEqual(['user'])
+    expect(claims.permissions).toEqual(['read', 'write', 'admin'])
+    expect(await statuses(bearer(body.access_token))).toEqual(await statuses(key(k)))
+  })
+
+  test('login tokens carry no permissions claim', async () => {
+    expect(claimsOf(t.adminToken)).not.toHaveProperty('permissions')
+    const info = await t.app.request(
+      '/auth/introspect',
+      json('POST', { token: t.adminToken }, bearer(t.adminToken)),
+    )
+    expect(await info.json()).not.toHaveProperty('permissions')
+  })
+})

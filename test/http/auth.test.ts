@@ -142,7 +142,7 @@ describe('refresh and logout', () => {
 })
 
 describe('POST /auth/api-key/token', () => {
-  test('exchanges a key for an access token without refresh token; admin scope only with admin permission', async () => {
+  test('exchanges a key for an access token without refresh token; admin scope only with admin and write permissions', async () => {
     const readKey = await t.createKey(t.admin.id, ['read'])
     const res = await t.app.request('/auth/api-key/token', {
       method: 'POST',
@@ -154,7 +154,7 @@ describe('POST /auth/api-key/token', () => {
     expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'scope', 'token_type'])
     expect((body.scope as string).split(' ')).not.toContain('admin')
 
-    const adminKey = await t.createKey(t.admin.id, ['read', 'admin'])
+    const adminKey = await t.createKey(t.admin.id, ['write', 'admin'])
     const res2 = await t.app.request('/auth/api-key/token', {
       method: 'POST',
       headers: bearer(adminKey),

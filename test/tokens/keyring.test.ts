@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
+import BetterSqlite3 from 'better-sqlite3'
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type ConfigInput, parseConfig } from '../../src/config.js'
@@ -14,6 +15,7 @@ import type { Store } from '../../src/storage/store.js'
 import { openPrivateKey } from '../../src/tokens/key-encryption.js'
 import { PUBLISH_LEAD_SECONDS } from '../../src/tokens/key-schedule.js'
 import { createKeyring, type Keyring, type KeyringDeps } from '../../src/tokens/keyring.js'
+import { sealPrivateKeyV1 } from '../helpers/legacy-sealed-key.js'
 
 const START = new Date('2026-03-01T12:00:00Z')
 const SECRET = 'a long enough key encryption secret'
@@ -411,7 +413,7 @@ describe('JWKS document', () => {
 })
 
 describe('key_encryption_secret', () => {
-  it('stores keys as enc:v1 with no PEM text in the database, and reopens them', async () => {
+  it('stores keys as enc:v2 with no PEM text in the database, and reopens them', async () => {
     const clock = createManualClock(START)
     const path = join(dir, 'sealed.db')
     const store = await openTestStore(`sqlite://${path}`)
@@ -420,7 +422,7 @@ describe('key_encryption_secret', () => {
     await keyring.rotate()
     const stored = await store.listSigningKeys()
     expect(stored).toHaveLength(3)
-    for (const key of stored) expect(key.privateKey).toMatch(/^enc:v1:/)
+    for (const key of stored) expect(key.privateKey).toMatch(/^enc:v2:/)
     // The exact plaintext of every key, as PEM base64 text and as DER bytes: a fixed
     // marker such as "MII" turns up by chance in random pages and made this test flaky.
     const plaintexts = await Promise.all(
@@ -485,7 +487,54 @@ describe('key_encryption_secret', () => {
     clock.advance(DAY)
     await sealed.rotate()
     const stored = await store.listSigningKeys()
-    expect(stored.filter((k) => k.privateKey.startsWith('enc:v1:'))).toHaveLength(1)
+    expect(stored.filter((k) => k.privateKey.startsWith('enc:v2:'))).toHaveLength(1)
+  })
+
+  it('a sealed key copied onto another key row does not open (AAD names the kid)', async () => {
+    const clock = createManualClock(START)
+    await startKeyring(await openTestStore(fileUrl()), clock, { key_encryption_secret: SECRET })
+    const db = new BetterSqlite3(join(dir, 'users.db'))
+    const [a, b] = db.prepare('SELECT kid, private_key FROM signing_keys').all() as {
+      kid: string
+      private_key: string
+    }[]
+    db.prepare('UPDATE signing_keys SET private_key = ? WHERE kid = ?').run(a?.private_key, b?.kid)
+    db.close()
+    const error = await startKeyring(await openTestStore(fileUrl()), clock, {
+      key_encryption_secret: SECRET,
+    }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'INTERNAL_ERROR' })
+    expect((error as Error).message).toContain(b?.kid)
+  })
+
+  it('keys sealed as enc:v1 still open, but not on another key row', async () => {
+    const pems = new Map<string, string>()
+    const clock = createManualClock(START)
+    const store = await openTestStore(fileUrl())
+    const first = await startKeyring(store, clock, { key_encryption_secret: SECRET })
+    const token = await issue(first)
+    const stored = await store.listSigningKeys()
+    for (const key of stored)
+      pems.set(key.kid, await openPrivateKey(key.privateKey, SECRET, key.kid))
+    const db = new BetterSqlite3(join(dir, 'users.db'))
+    const update = db.prepare('UPDATE signing_keys SET private_key = ? WHERE kid = ?')
+    for (const [kid, pem] of pems) update.run(sealPrivateKeyV1(pem, SECRET), kid)
+    const legacy = await startKeyring(await openTestStore(fileUrl()), clock, {
+      key_encryption_secret: SECRET,
+    })
+    await expect(legacy.verifyAccessToken(token)).resolves.toBeDefined()
+    expect(kidOf(await issue(legacy))).toBe(first.currentKid())
+    // Copy one legacy row's sealed key onto the other: v1 has no kid in its AAD, so the key's own
+    // thumbprint must catch it.
+    const [a, b] = [...pems.keys()] as [string, string]
+    const row = db.prepare('SELECT private_key FROM signing_keys WHERE kid = ?').get(a) as {
+      private_key: string
+    }
+    update.run(row.private_key, b)
+    db.close()
+    await expect(
+      startKeyring(await openTestStore(fileUrl()), clock, { key_encryption_secret: SECRET }),
+    ).rejects.toMatchObject({ code: 'INTERNAL_ERROR' })
   })
 })
 
