@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { parse as parseToml } from 'smol-toml'
 import { z } from 'zod'
 import { UsersError } from './errors.js'
@@ -38,6 +38,13 @@ const jwtSchema = z
   })
   .strict()
 
+/** Largest `password.argon2_memory_cost` (1 GiB in KiB); also caps the memory of an imported hash. */
+export const ARGON2_MAX_MEMORY_KIB = 1_048_576
+/** Largest `password.argon2_time_cost`. */
+export const ARGON2_MAX_TIME_COST = 20
+// More hashing threads than this only queue on the cores and multiply the memory in use.
+const MAX_CONCURRENT_HASHES = 4 * availableParallelism()
+
 const passwordSchema = z
   .object({
     min_length: z.number().int().min(1).max(1024).default(8),
@@ -47,10 +54,27 @@ const passwordSchema = z
     require_numbers: z.boolean().default(true),
     require_special: z.boolean().default(false),
     reject_common: z.boolean().default(true),
-    argon2_memory_cost: z.number().int().min(64).max(4_194_304).default(65_536),
-    argon2_time_cost: z.number().int().min(1).max(100).default(3),
+    argon2_memory_cost: z
+      .number()
+      .int()
+      .min(64)
+      .max(ARGON2_MAX_MEMORY_KIB, { error: `must be at most ${ARGON2_MAX_MEMORY_KIB} (1 GiB)` })
+      .default(65_536),
+    argon2_time_cost: z
+      .number()
+      .int()
+      .min(1)
+      .max(ARGON2_MAX_TIME_COST, { error: `must be at most ${ARGON2_MAX_TIME_COST}` })
+      .default(3),
     argon2_parallelism: z.number().int().min(1).max(16).default(4),
-    max_concurrent_hashes: z.number().int().min(0).max(1024).default(0),
+    max_concurrent_hashes: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_CONCURRENT_HASHES, {
+        error: `must be at most ${MAX_CONCURRENT_HASHES} (4 × the CPUs available)`,
+      })
+      .default(0),
     max_queued_hashes: z.number().int().min(0).max(100_000).default(64),
   })
   .strict()
@@ -180,9 +204,10 @@ export type Config = Readonly<
 export const SECRET_KEYS: readonly string[] = [
   'jwt.key_encryption_secret',
   'bootstrap.admin_password',
-  'database_url',
-  'rate_limit.redis_url',
 ]
+
+/** Connection URLs: printed and logged with their credentials hidden by {@link redactUrl}. */
+export const URL_KEYS: readonly string[] = ['database_url', 'rate_limit.redis_url']
 
 /**
  * Validates and freezes a configuration object; throws a VALIDATION_ERROR naming every bad key
@@ -211,7 +236,7 @@ export function parseConfig(input: unknown = {}): Config {
     public_url: (c.public_url ?? `http://${c.api_bind_address}`).replace(/\/+$/, ''),
     password: {
       ...c.password,
-      max_concurrent_hashes: c.password.max_concurrent_hashes || Math.max(1, cpus().length),
+      max_concurrent_hashes: c.password.max_concurrent_hashes || availableParallelism(),
     },
   }
   return deepFreeze(config) as Config
@@ -408,22 +433,53 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   return { config: parseConfig(merged), file, unknownEnv: unknown }
 }
 
-/** The effective config with every secret replaced by `"[redacted]"` (for `config print`). */
+/**
+ * The effective config with every secret replaced by `"[redacted]"` and the credentials of every
+ * connection URL hidden (for `config print`).
+ */
 export function redactConfig(config: Config): Record<string, unknown> {
   const copy = structuredClone(config) as unknown as Record<string, unknown>
-  for (const key of SECRET_KEYS) {
+  const replace = (key: string, redact: (value: unknown) => string) => {
     const parts = key.split('.')
     let obj: Record<string, unknown> | undefined = copy
     for (const part of parts.slice(0, -1)) obj = obj?.[part] as Record<string, unknown> | undefined
     const last = parts[parts.length - 1] as string
-    if (obj && obj[last] !== undefined) {
-      obj[last] = key === 'database_url' ? redactUrl(String(obj[last])) : '[redacted]'
-    }
+    if (obj && obj[last] !== undefined) obj[last] = redact(obj[last])
   }
+  for (const key of SECRET_KEYS) replace(key, () => '[redacted]')
+  for (const key of URL_KEYS) replace(key, (value) => redactUrl(String(value)))
   return copy
 }
 
-/** Hides the password of a connection URL, keeping what an operator needs to recognise it. */
+const CREDENTIAL_PARAM = /pass|secret|token/i
+
+/**
+ * Hides the password of a connection URL, and query parameters such as `password=`, keeping what
+ * an operator needs to recognise it. It splits the URL as WHATWG `URL` does, which is how the
+ * PostgreSQL and Redis drivers read it; a URL that does not parse is hidden whole after its scheme.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:[redacted]@')
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0]
+  // Nothing to hide: returned as written, so a SQLite path is not normalised by the parser.
+  if (!scheme || (!url.includes('@') && !url.includes('?'))) return url
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return `${scheme}[redacted]`
+  }
+  const userinfo = parsed.username
+    ? `${parsed.username}${parsed.password ? ':[redacted]' : ''}@`
+    : parsed.password
+      ? ':[redacted]@'
+      : ''
+  const params = [...parsed.searchParams]
+    .map(([name, value]) =>
+      CREDENTIAL_PARAM.test(name)
+        ? `${encodeURIComponent(name)}=[redacted]`
+        : new URLSearchParams([[name, value]]).toString(),
+    )
+    .join('&')
+  const query = parsed.search ? `?${params}` : ''
+  return `${scheme}${userinfo}${parsed.host}${parsed.pathname}${query}${parsed.hash}`
 }

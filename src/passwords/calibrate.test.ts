@@ -57,10 +57,15 @@ describe('calibrateArgon2', () => {
   })
 
   it('defaults to parallelism 4 and a 256 MiB cap', async () => {
-    const result = await calibrateArgon2({ targetMs: 10_000, measure: linear })
+    const result = await calibrateArgon2({ targetMs: 5_000, measure: linear })
     expect(result.parallelism).toBe(4)
     expect(result.memoryCost).toBe(262_144)
-    expect(result.timeCost).toBe(39)
+    expect(result.timeCost).toBe(19)
+  })
+
+  it('never suggests more passes than password.argon2_time_cost accepts', async () => {
+    const result = await calibrateArgon2({ targetMs: 10_000, measure: linear })
+    expect(result.timeCost).toBe(20)
   })
 
   it('rejects nonsense options with VALIDATION_ERROR', async () => {
@@ -68,6 +73,7 @@ describe('calibrateArgon2', () => {
       { targetMs: 0 },
       { targetMs: 100, parallelism: 0 },
       { targetMs: 100, parallelism: 2, maxMemoryKiB: 8 },
+      { targetMs: 100, maxMemoryKiB: 1_048_577 },
     ]) {
       const error = await calibrateArgon2({ ...options, measure: linear }).catch((e: unknown) => e)
       expect(isUsersError(error, 'VALIDATION_ERROR')).toBe(true)

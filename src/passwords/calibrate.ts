@@ -1,4 +1,5 @@
 import { type Algorithm, hash as argon2Hash } from '@node-rs/argon2'
+import { ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_TIME_COST } from '../config.js'
 import { UsersError } from '../errors.js'
 
 /** Argon2id cost parameters as `config.password` names them, without the prefix. */
@@ -15,7 +16,7 @@ export interface CalibrateOptions {
   targetMs: number
   /** Lanes; default 4 (the spec's default). */
   parallelism?: number
-  /** Memory ceiling per hash in KiB; default 262,144 (256 MiB). */
+  /** Memory ceiling per hash in KiB, at most 1 GiB; default 262,144 (256 MiB). */
   maxMemoryKiB?: number
   /** Times one hash in milliseconds; replaced in tests to exercise the search deterministically. */
   measure?: (params: Argon2Params) => Promise<number>
@@ -31,7 +32,6 @@ const OWASP_MIN_MEMORY_KIB = 19_456
 const DEFAULT_MAX_MEMORY_KIB = 262_144
 const MEMORY_STEP_KIB = 1024
 const MAX_BISECT_STEPS = 5
-const MAX_TIME_COST = 100
 const ARGON2ID = 2 as Algorithm
 
 /** Times one real Argon2id hash with the async API, so the event loop stays free. */
@@ -63,10 +63,10 @@ export async function calibrateArgon2(options: CalibrateOptions): Promise<Calibr
       message: 'targetMs must be positive and parallelism an integer from 1 to 16',
     })
   }
-  // Argon2 needs at least 8 KiB per lane.
-  if (!(maxMemory >= 8 * parallelism)) {
+  // Argon2 needs at least 8 KiB per lane; the config accepts at most 1 GiB.
+  if (!(maxMemory >= 8 * parallelism && maxMemory <= ARGON2_MAX_MEMORY_KIB)) {
     throw new UsersError('VALIDATION_ERROR', {
-      message: `maxMemoryKiB must be at least ${8 * parallelism} (8 KiB per lane)`,
+      message: `maxMemoryKiB must be from ${8 * parallelism} (8 KiB per lane) to ${ARGON2_MAX_MEMORY_KIB}`,
     })
   }
   const measure = options.measure ?? measureHash
@@ -109,7 +109,10 @@ export async function calibrateArgon2(options: CalibrateOptions): Promise<Calibr
   let timeCost = 1
   if (memory >= maxMemory && ms < targetMs) {
     // Memory is capped: spend the rest of the budget on passes, which scale about linearly.
-    timeCost = Math.min(MAX_TIME_COST, Math.max(1, Math.floor(targetMs / Math.max(ms, 0.001))))
+    timeCost = Math.min(
+      ARGON2_MAX_TIME_COST,
+      Math.max(1, Math.floor(targetMs / Math.max(ms, 0.001))),
+    )
     ms = await time(memory, timeCost)
     while (ms > targetMs && timeCost > 1) ms = await time(memory, --timeCost)
   }

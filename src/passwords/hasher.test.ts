@@ -98,7 +98,8 @@ describe('createPasswordHasher', () => {
       '$scrypt$ln=10,r=8,p=16$TmFDbA$/bq+HJ00cgB4VucZDQHp/nxq18vII3gw53N2Y0s3MWIurzDZLiKjiG/xCSedmDDaxyevuUqD7m2DYMvfoswGQA',
     ],
   ])('verifies the RFC 7914 scrypt vector for %j', async (password, stored) => {
-    const hasher = createPasswordHasher({ policy: CHEAP })
+    // The second vector (N=1024, r=8, p=16) sweeps 32 MiB: over the bound of a 1 MiB Argon2.
+    const hasher = createPasswordHasher({ policy: { ...CHEAP, argon2_memory_cost: 8192 } })
     expect(await hasher.verify(stored, password)).toBe(true)
     expect(await hasher.verify(stored, `${password}x`)).toBe(false)
   })
@@ -125,6 +126,33 @@ describe('createPasswordHasher', () => {
     const hasher = createPasswordHasher({ policy: CHEAP })
     expect(await hasher.verify(stored, 'password')).toBe(false)
   })
+
+  it.each([
+    ['bcrypt cost 31', `$2b$31$${'C'.repeat(22)}E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW`],
+    [
+      'argon2id t=150000',
+      '$argon2id$v=19$m=1024,t=150000,p=1$c2FsdHNhbHRzYWx0$YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY',
+    ],
+    [
+      'scrypt p=200',
+      '$scrypt$ln=14,r=8,p=200$c2FsdHNhbHQ$YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY',
+    ],
+  ])(
+    'refuses a stored %s over the cost bound with one dummy verify, not the hash',
+    async (_name, stored) => {
+      const events: HashJobTiming[] = []
+      const hasher = createPasswordHasher({ policy: CHEAP, onHash: (e) => events.push(e) })
+      await hasher.verifyDummy('warm') // computes the dummy hash, so only the refusal is counted
+      events.length = 0
+      const started = performance.now()
+      expect(await hasher.verify(stored, 'password')).toBe(false)
+      expect(performance.now() - started).toBeLessThan(2000)
+      // Costs what a wrong password for a well-formed user costs: one verify at the configured cost.
+      expect(events).toHaveLength(1)
+      await hasher.close()
+    },
+    5000,
+  )
 
   it('gives false for a well-formed argon2 hash whose checksum was altered', async () => {
     const hasher = createPasswordHasher({ policy: CHEAP })

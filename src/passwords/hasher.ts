@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import { UsersError } from '../errors.js'
+import { checkHashCost, hashCostBound } from './hash-cost.js'
 import { createHashPool, type HashJobTiming, type HashPoolStats } from './hash-pool.js'
 import { createHashWorkers } from './hash-workers.js'
 import { type ScryptDerive, verifyPasslibScrypt } from './passlib-scrypt.js'
@@ -31,7 +32,8 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>
   /**
    * True when `password` matches `stored` (`$argon2id$`, `$argon2i$`, bcrypt `$2a$/$2b$/$2y$`,
-   * passlib `$scrypt$`). An unknown or malformed hash gives false; only OVERLOADED is thrown.
+   * passlib `$scrypt$`). An unknown or malformed hash gives false; so does one whose cost is over
+   * the bound of `hashCostBound`, after a dummy verify instead of its own. Only OVERLOADED is thrown.
    */
   verify(stored: string, password: string): Promise<boolean>
   /** True when `stored` should be replaced by a fresh hash: not Argon2id, or other parameters. */
@@ -51,23 +53,7 @@ export interface PasswordHasher {
 // @node-rs/argon2's Algorithm enum: 2 is Argon2id.
 const ARGON2ID = 2
 
-type Scheme = 'argon2' | 'bcrypt' | 'scrypt'
-
-const ARGON2_PHC = /^\$argon2(?:id|i)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/
-const BCRYPT = /^\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
 const ARGON2ID_PARAMS = /^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$/
-const ARGON2_MEMORY = /\$m=(\d+),/
-// Imported hashes are data: one asking for more memory than this is refused, not attempted.
-const MAX_VERIFY_MEMORY_KIB = 1_048_576
-
-function schemeOf(stored: string, maxMemoryKiB: number): Scheme | undefined {
-  if (ARGON2_PHC.test(stored)) {
-    return Number(ARGON2_MEMORY.exec(stored)?.[1]) <= maxMemoryKiB ? 'argon2' : undefined
-  }
-  if (BCRYPT.test(stored)) return 'bcrypt'
-  if (stored.startsWith('$scrypt$')) return 'scrypt'
-  return undefined
-}
 
 /** Creates a {@link PasswordHasher} for the given `config.password` settings. */
 export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
@@ -85,7 +71,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   })
   // Every hash runs on low-priority threads, never on the event loop or libuv's pool.
   const workers = createHashWorkers(policy.max_concurrent_hashes)
-  const maxVerifyMemoryKiB = Math.max(MAX_VERIFY_MEMORY_KIB, policy.argon2_memory_cost)
+  const costBound = hashCostBound(policy)
   let dummyHash: Promise<string> | undefined
 
   const argon2Verify = (stored: string, password: string) =>
@@ -95,9 +81,27 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   const hash = (password: string) =>
     pool.run(() => workers.run({ op: 'argon2.hash', password, options: argon2Options }))
 
+  const verifyDummy = async (password: string): Promise<void> => {
+    // Computed once, at the configured parameters, so an unknown user costs one real verify.
+    dummyHash ??= hash(randomBytes(32).toString('base64url'))
+    let stored: string
+    try {
+      stored = await dummyHash
+    } catch (error) {
+      dummyHash = undefined
+      throw error
+    }
+    await pool.run(() => argon2Verify(stored, password))
+  }
+
   const verify = async (stored: string, password: string): Promise<boolean> => {
     // Recognising the scheme first means a garbage hash costs nothing and never fills the pool.
-    switch (schemeOf(stored, maxVerifyMemoryKiB)) {
+    const cost = checkHashCost(stored, costBound)
+    if (cost.verdict === 'malformed') return false
+    // Never computed: it answers like a wrong password, after the work of one, so the refusal
+    // does not stand out from an ordinary failed login.
+    if (cost.verdict === 'over') return verifyDummy(password).then(() => false)
+    switch (cost.scheme) {
       case 'argon2':
         return pool.run(() => argon2Verify(stored, password))
       case 'bcrypt':
@@ -106,8 +110,6 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
         )
       case 'scrypt':
         return pool.run(() => verifyPasslibScrypt(stored, password, scrypt))
-      default:
-        return false
     }
   }
 
@@ -125,18 +127,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
         Number(lanes) !== policy.argon2_parallelism
       )
     },
-    async verifyDummy(password) {
-      // Computed once, at the configured parameters, so an unknown user costs one real verify.
-      dummyHash ??= hash(randomBytes(32).toString('base64url'))
-      let stored: string
-      try {
-        stored = await dummyHash
-      } catch (error) {
-        dummyHash = undefined
-        throw error
-      }
-      await pool.run(() => argon2Verify(stored, password))
-    },
+    verifyDummy,
     stats: () => pool.stats(),
     assertCapacity() {
       if (pool.isFull()) throw overloaded()

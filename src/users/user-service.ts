@@ -1,6 +1,8 @@
+import { z } from 'zod'
 import type { CoreDeps } from '../core-deps.js'
 import { UsersError } from '../errors.js'
 import { BASE62 } from '../lib/random.js'
+import { checkHashCost, hashCostBound } from '../passwords/hash-cost.js'
 import {
   assertPasswordPolicy,
   checkPasswordPolicy,
@@ -20,9 +22,33 @@ import type {
   UserFilter,
 } from '../types.js'
 import { toUser } from './user-mapper.js'
-import { rolesSchema, usernameSchema, validateNewUser, validateUserUpdate } from './validation.js'
+import {
+  displayNameSchema,
+  emailSchema,
+  rolesSchema,
+  usernameSchema,
+  validateNewUser,
+  validateUserUpdate,
+} from './validation.js'
 
-const IMPORTABLE_HASH = /^\$(argon2id|argon2i|2a|2b|2y|scrypt)\$/
+const rfc3339 = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 timestamp' })
+
+/**
+ * One import line: the API's account field rules and types, nothing else. The `id`,
+ * `updated_at` and `last_login` that export writes are accepted so its files import back whole.
+ */
+const importLineSchema = z.strictObject({
+  username: usernameSchema,
+  password_hash: z.string({ error: 'must be a string' }),
+  email: emailSchema.nullable().optional(),
+  display_name: displayNameSchema.nullable().optional(),
+  roles: rolesSchema.optional(),
+  active: z.boolean({ error: 'must be true or false' }).optional(),
+  created_at: rfc3339.optional(),
+  id: z.uuid().optional(),
+  updated_at: rfc3339.optional(),
+  last_login: rfc3339.nullable().optional(),
+})
 const DEFAULT_LIMIT = 50
 const MAX_LIMIT = 1000
 
@@ -164,34 +190,34 @@ export function createUserService(deps: CoreDeps) {
     return { items: page.items.map(toUser), total: page.total }
   }
 
+  const importCostBound = hashCostBound(config.password)
+
   async function importOne(row: ImportUserInput, ctx?: RequestContext): Promise<ImportResult> {
-    if (!row || typeof row !== 'object') return { status: 'failed', reason: 'not an object' }
-    const username = usernameSchema.safeParse(row.username)
-    if (!username.success) return { status: 'failed', reason: 'invalid username' }
-    if (typeof row.password_hash !== 'string' || !IMPORTABLE_HASH.test(row.password_hash)) {
-      return { status: 'failed', reason: 'unsupported or missing password_hash' }
+    const parsed = importLineSchema.safeParse(row)
+    if (!parsed.success) return { status: 'failed', reason: importProblems(parsed.error) }
+    const valid = parsed.data
+    // The same bound refuses such a hash at login: importing it would only make a dead account.
+    const cost = checkHashCost(valid.password_hash, importCostBound)
+    if (cost.verdict === 'malformed') {
+      return { status: 'failed', reason: 'password_hash: not a supported hash' }
     }
-    let valid: ReturnType<typeof validateNewUser>
-    try {
-      valid = validateNewUser({
-        username: username.data,
-        password: '',
-        email: row.email ?? null,
-        displayName: row.display_name ?? null,
-        ...(row.roles ? { roles: row.roles } : {}),
-      })
-    } catch (error) {
-      return { status: 'failed', reason: (error as Error).message }
+    if (cost.verdict === 'over') {
+      return { status: 'failed', reason: `password_hash: ${cost.reason}` }
     }
-    const createdAt = row.created_at ? new Date(row.created_at) : clock.now()
-    if (Number.isNaN(createdAt.getTime())) return { status: 'failed', reason: 'invalid created_at' }
+    const createdAt = valid.created_at ? new Date(valid.created_at) : clock.now()
     if (await store.findUserByUsername(valid.username)) {
       return { status: 'skipped', reason: 'username exists' }
     }
-    const record = newUserRecord(valid, row.password_hash, {
-      active: row.active ?? true,
-      createdAt,
-    })
+    const record = newUserRecord(
+      {
+        username: valid.username,
+        email: valid.email ?? null,
+        displayName: valid.display_name ?? null,
+        ...(valid.roles ? { roles: valid.roles } : {}),
+      },
+      valid.password_hash,
+      { active: valid.active ?? true, createdAt },
+    )
     try {
       await store.insertUser(record, [
         deps.audit.build('user.created', record.id, ctx, {
@@ -337,6 +363,17 @@ export type UserService = ReturnType<typeof createUserService>
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x))
+}
+
+/** Every problem of an import line in one reason: `field: message`, unknown fields by name. */
+function importProblems(error: z.ZodError): string {
+  return error.issues
+    .map((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.join(', ')}`
+        : `${issue.path.join('.') || 'line'}: ${issue.message}`,
+    )
+    .join('; ')
 }
 
 function fieldOf(error: UsersError): string {

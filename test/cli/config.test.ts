@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createSandbox, runCli, TEST_ENV } from './cli-harness.js'
@@ -25,6 +26,38 @@ describe('config check', { timeout: 120_000 }, () => {
     expect(r.stderr).toMatch(/^users-core: invalid configuration: /)
     expect(r.stderr).toContain('databse_url')
     expect(r.stderr).toContain('password.min_length')
+  })
+
+  it('bounds the hashing cost: memory, passes and concurrency, each named', async () => {
+    const cpus = availableParallelism()
+    const r = await runCli(['config', 'check'], {
+      env: {
+        ...TEST_ENV,
+        USERS_CORE_PASSWORD_ARGON2_MEMORY_COST: '1048577',
+        USERS_CORE_PASSWORD_ARGON2_TIME_COST: '21',
+        USERS_CORE_PASSWORD_MAX_CONCURRENT_HASHES: String(4 * cpus + 1),
+      },
+      cwd: box.dir,
+    })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^users-core: invalid configuration: /)
+    for (const key of [
+      'password.argon2_memory_cost',
+      'password.argon2_time_cost',
+      'password.max_concurrent_hashes',
+    ]) {
+      expect(r.stderr).toContain(key)
+    }
+    const atLimit = await runCli(['config', 'check'], {
+      env: {
+        ...TEST_ENV,
+        USERS_CORE_PASSWORD_ARGON2_MEMORY_COST: '1048576',
+        USERS_CORE_PASSWORD_ARGON2_TIME_COST: '20',
+        USERS_CORE_PASSWORD_MAX_CONCURRENT_HASHES: String(4 * cpus),
+      },
+      cwd: box.dir,
+    })
+    expect(atLimit).toMatchObject({ code: 0, stderr: '' })
   })
 
   it('accepts the defaults plus environment, and says where the config came from', async () => {
@@ -92,5 +125,41 @@ describe('config print', { timeout: 120_000 }, () => {
     expect(parsed.jwt.key_encryption_secret).toBe('[redacted]')
     expect(parsed.bootstrap.admin_password).toBe('[redacted]')
     expect(parsed.password.argon2_memory_cost).toBe(1024)
+  })
+
+  it('hides every credential of the database and Redis URLs, however they are written', async () => {
+    const cases: [string, string, string, string][] = [
+      // [database_url, redis_url, secret, what stays visible]
+      [
+        'postgres://users:p@ss-hunter2@db.internal:5432/users',
+        'redis://default:r@dis-hunter2@cache.internal:6379/0',
+        'hunter2',
+        'db.internal:5432/users',
+      ],
+      [
+        'postgresql://db.internal/users?user=users&password=q-hunter2&sslmode=require',
+        'rediss://:plain-hunter2@cache.internal:6380',
+        'hunter2',
+        'sslmode=require',
+      ],
+    ]
+    for (const [databaseUrl, redisUrl, secret, visible] of cases) {
+      const env = {
+        ...TEST_ENV,
+        USERS_CORE_DATABASE_URL: databaseUrl,
+        USERS_CORE_RATE_LIMIT_REDIS_URL: redisUrl,
+      }
+      const [toml, json] = await Promise.all([
+        runCli(['config', 'print'], { env, cwd: box.dir }),
+        runCli(['config', 'print', '--json'], { env, cwd: box.dir }),
+      ])
+      expect(toml.code).toBe(0)
+      expect(json.code).toBe(0)
+      expect(toml.stdout).not.toContain(secret)
+      expect(json.stdout).not.toContain(secret)
+      const parsed = JSON.parse(json.stdout)
+      expect(parsed.database_url).toContain(visible)
+      expect(parsed.rate_limit.redis_url).toContain('cache.internal')
+    }
   })
 })

@@ -94,6 +94,55 @@ describe('import and export', { timeout: 120_000 }, () => {
     const again = await cli(['export', out])
     expect(again.code).toBe(1)
     expect(again.stderr).toBe(`users-core: ${out} exists (use --force to overwrite)\n`)
+
+    // What export writes, import takes back whole.
+    const fresh = createSandbox()
+    try {
+      const back = await runCli(['import', out], { env: fresh.env, cwd: fresh.dir })
+      expect(back).toMatchObject({ code: 0, stdout: 'imported 2, skipped 0, failed 0\n' })
+    } finally {
+      fresh.cleanup()
+    }
+  })
+
+  it('fails lines whose hash costs more than the bound or whose fields break the API schema', async () => {
+    const good = bcrypt.hashSync('Bcrypt-Pass-42', 4)
+    const rest = `${'C'.repeat(22)}E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW`
+    const digest = 'c2FsdHNhbHRzYWx0$YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY'
+    const rows = [
+      { username: 'slow1', password_hash: `$argon2id$v=19$m=1024,t=150000,p=1$${digest}` },
+      { username: 'slow2', password_hash: `$2b$17$${rest}` },
+      { username: 'slow3', password_hash: `$2b$31$${rest}` },
+      { username: 'slow4', password_hash: `$scrypt$ln=14,r=8,p=200$${digest}` },
+      { username: 'frank', password_hash: good, active: 'false' },
+      { username: 'gina', password_hash: good, is_admin: true },
+      { username: 'hank', password_hash: good, created_at: 'last tuesday' },
+      { username: 'ivy', password_hash: good, active: false },
+    ]
+    const fresh = createSandbox()
+    try {
+      const file = join(fresh.dir, 'bounds.jsonl')
+      writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'))
+      const r = await runCli(['import', file], { env: fresh.env, cwd: fresh.dir })
+      expect(r.code).toBe(0)
+      const lines = r.stdout.trim().split('\n')
+      expect(lines[0]).toBe('imported 1, skipped 0, failed 7')
+      expect(lines.slice(1)).toEqual([
+        expect.stringMatching(/^ {2}line 1: failed: password_hash: \S/),
+        expect.stringMatching(/^ {2}line 2: failed: password_hash: \S/),
+        expect.stringMatching(/^ {2}line 3: failed: password_hash: \S/),
+        expect.stringMatching(/^ {2}line 4: failed: password_hash: \S/),
+        expect.stringMatching(/^ {2}line 5: failed: active: \S/),
+        expect.stringMatching(/^ {2}line 6: failed: .*is_admin/),
+        expect.stringMatching(/^ {2}line 7: failed: created_at: \S/),
+      ])
+      const list = await runCli(['user', 'list', '--json'], { env: fresh.env, cwd: fresh.dir })
+      expect(JSON.parse(list.stdout)).toEqual([
+        expect.objectContaining({ username: 'ivy', active: false }),
+      ])
+    } finally {
+      fresh.cleanup()
+    }
   })
 
   it('exits 1 when the file cannot be read', async () => {
