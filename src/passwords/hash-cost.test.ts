@@ -42,18 +42,23 @@ describe('checkHashCost', () => {
     expect(checkHashCost(stored, DEFAULT).verdict).toBe('within')
   })
 
-  it('derives the Argon2 and scrypt bounds from the configured parameters', () => {
-    expect(checkHashCost(argon2('id', 4096, 1, 1), CHEAP).verdict).toBe('within')
-    expect(checkHashCost(argon2('id', 2048, 2, 1), CHEAP).verdict).toBe('within')
-    expect(checkHashCost(argon2('id', 2048, 3, 1), CHEAP).verdict).toBe('over')
-    expect(checkHashCost(argon2('id', 8192, 1, 1), CHEAP).verdict).toBe('over')
-    // Two sweeps over 128·N·r bytes per lane: 2 MiB a lane against 4 MiB of Argon2 work.
-    expect(checkHashCost(scrypt(10, 8, 2), CHEAP).verdict).toBe('within')
-    expect(checkHashCost(scrypt(10, 8, 3), CHEAP).verdict).toBe('over')
-    expect(checkHashCost(scrypt(16, 8, 1), CHEAP).verdict).toBe('over')
+  it('derives the Argon2 and scrypt bounds from configured parameters above the defaults', () => {
+    const strong = hashCostBound({ argon2_memory_cost: 131_072, argon2_time_cost: 4 })
+    expect(checkHashCost(argon2('id', 524_288, 4, 1), strong).verdict).toBe('within')
+    expect(checkHashCost(argon2('id', 524_288, 5, 1), strong).verdict).toBe('over')
+    expect(checkHashCost(argon2('id', 524_289, 1, 1), strong).verdict).toBe('over')
+    // Two sweeps over 128·N·r bytes per lane: 256 MiB a lane against 2 GiB of Argon2 work.
+    expect(checkHashCost(scrypt(17, 8, 8), strong).verdict).toBe('within')
+    expect(checkHashCost(scrypt(17, 8, 9), strong).verdict).toBe('over')
     // bcrypt is bounded absolutely: its cost does not scale with Argon2's.
-    expect(checkHashCost(bcrypt('14'), CHEAP).verdict).toBe('within')
-    expect(checkHashCost(bcrypt('15'), CHEAP).verdict).toBe('over')
+    expect(checkHashCost(bcrypt('14'), strong).verdict).toBe('within')
+    expect(checkHashCost(bcrypt('15'), strong).verdict).toBe('over')
+  })
+
+  it('never bounds below the default parameters, so lowering the cost locks nobody out', () => {
+    expect(CHEAP).toEqual(DEFAULT)
+    expect(checkHashCost(argon2('id', 65_536, 3), CHEAP).verdict).toBe('within')
+    expect(checkHashCost(argon2('id', 65_536, 150_000), CHEAP).verdict).toBe('over')
   })
 
   it('names the scheme and the bound in the reason of a refusal', () => {

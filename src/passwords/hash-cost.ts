@@ -33,14 +33,23 @@ const COST_FACTOR = 4
 // bcrypt's cost does not convert to Argon2 work; 2^14 rounds is about a second in bcryptjs.
 const MAX_BCRYPT_COST = 14
 const KIB = 1024
+// The floor is the spec's default cost, so lowering the configured cost never locks out users
+// whose hashes were made at the defaults before their next login upgrades them.
+const FLOOR_MEMORY_KIB = 65_536
+const FLOOR_TIME_COST = 3
 
 const ARGON2 = /^\$argon2(?:id|i)\$v=\d+\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/
 const BCRYPT = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
 
 /** The bound for hashes verified under the given Argon2 settings (see {@link HashCostBound}). */
 export function hashCostBound(policy: HashCostPolicy): HashCostBound {
-  const memoryKiB = Math.min(ARGON2_MAX_MEMORY_KIB, COST_FACTOR * policy.argon2_memory_cost)
-  const workKiB = COST_FACTOR * policy.argon2_memory_cost * policy.argon2_time_cost
+  const baseMemoryKiB = Math.max(FLOOR_MEMORY_KIB, policy.argon2_memory_cost)
+  const baseWorkKiB = Math.max(
+    FLOOR_MEMORY_KIB * FLOOR_TIME_COST,
+    policy.argon2_memory_cost * policy.argon2_time_cost,
+  )
+  const memoryKiB = Math.min(ARGON2_MAX_MEMORY_KIB, COST_FACTOR * baseMemoryKiB)
+  const workKiB = COST_FACTOR * baseWorkKiB
   return {
     argon2MemoryKiB: memoryKiB,
     argon2WorkKiB: workKiB,
@@ -66,7 +75,7 @@ export function checkHashCost(stored: string, bound: HashCostBound): HashCostVer
     if (memoryKiB * passes > bound.argon2WorkKiB) {
       return over(
         'argon2',
-        `argon2 cost m·t = ${memoryKiB * passes} exceeds ${bound.argon2WorkKiB} (4 × the configured m·t)`,
+        `argon2 cost m·t = ${memoryKiB * passes} exceeds ${bound.argon2WorkKiB} (4 × the configured m·t, at least the defaults')`,
       )
     }
     return { verdict: 'within', scheme: 'argon2' }
@@ -92,7 +101,7 @@ export function checkHashCost(stored: string, bound: HashCostBound): HashCostVer
     if (workBytes > bound.scryptWorkBytes) {
       return over(
         'scrypt',
-        `scrypt cost 256·N·r·p = ${workBytes} bytes exceeds ${bound.scryptWorkBytes} (4 × the configured m·t)`,
+        `scrypt cost 256·N·r·p = ${workBytes} bytes exceeds ${bound.scryptWorkBytes} (4 × the configured m·t, at least the defaults')`,
       )
     }
     return { verdict: 'within', scheme: 'scrypt' }
