@@ -2,8 +2,13 @@
 // oversized headers and bodies refused cleanly by a real server (also chunked, without
 // Content-Length), slow requests cut off and connections capped, and CORS and security headers on
 // error responses.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect as tlsConnect } from 'node:tls'
 import type { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ConfigInput } from '../../src/config.js'
@@ -438,6 +443,71 @@ describe('a real server under slow and numerous connections', () => {
     expect(refused.answer).toBe('')
     for (const { socket } of held) socket.destroy()
   })
+
+  test('over TLS the per-IP cap and the headers timeout hold too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'users-core-tls-'))
+    try {
+      const cert = join(dir, 'cert.pem')
+      const key = join(dir, 'key.pem')
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-subj',
+          '/CN=localhost',
+          '-days',
+          '1',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      )
+      const { core } = await createTestCore({
+        api_bind_address: '127.0.0.1:0',
+        api: { max_connections_per_ip: 1, request_timeout_seconds: 2, headers_timeout_seconds: 1 },
+        tls: { cert_path: cert, key_path: key },
+      })
+      const server = await startServer({ core, config: core.config, logger: silent })
+      started.push({ server, core })
+      expect(server.url).toMatch(/^https:/)
+      const secure = tlsConnect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false })
+      const opened = Date.now()
+      const closed = new Promise<number>((resolve) => {
+        secure.on('error', () => {})
+        secure.resume()
+        secure.on('close', () => resolve(Date.now() - opened))
+      })
+      await new Promise<void>((resolve) => secure.once('secureConnect', () => resolve()))
+      secure.write('GET /health HTTP/1.1\r\n')
+      // A second connection from the same address is closed before its handshake.
+      const second = await new Promise<string>((resolve) => {
+        const socket = tlsConnect({
+          port: server.port,
+          host: '127.0.0.1',
+          rejectUnauthorized: false,
+        })
+        socket.on('secureConnect', () => {
+          socket.destroy()
+          resolve('handshake')
+        })
+        socket.on('error', () => resolve('refused'))
+        socket.on('close', () => resolve('refused'))
+      })
+      expect(second).toBe('refused')
+      // The first, never finishing its headers, is cut off by the headers timeout.
+      expect(await closed).toBeLessThan(4000)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 10_000)
 
   test("the fast path keys the budget on an untrusted peer's address, not its X-Forwarded-For", async () => {
     const server = await serve(
