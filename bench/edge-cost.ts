@@ -31,7 +31,7 @@ const edge = createEdge(
     core,
     policy: parts.policy,
     documents: parts.documents,
-    trustProxy: false,
+    clientAddress: parts.clientAddress,
     logger,
     metrics: parts.metrics,
   },

@@ -4,6 +4,7 @@ import { parse as parseToml } from 'smol-toml'
 import { z } from 'zod'
 import { UsersError } from './errors.js'
 import { deepFreeze } from './lib/freeze.js'
+import { parseIpRange } from './lib/ip-range.js'
 
 // One schema is the single source of every key, its type, range and default (SPEC §2).
 
@@ -83,6 +84,9 @@ const apiSchema = z
   .object({
     cors_allow_origins: z.array(z.string().min(1)).default(['*']),
     trust_proxy: z.boolean().default(false),
+    trusted_proxies: z
+      .array(z.string().refine((v) => parseIpRange(v) !== null, 'expected an IP address or CIDR'))
+      .default(['127.0.0.0/8', '::1/128']),
     max_body_bytes: z
       .number()
       .int()
@@ -91,6 +95,11 @@ const apiSchema = z
       .default(65_536),
     metrics_public: z.boolean().default(false),
     docs_enabled: z.boolean().default(true),
+    request_timeout_seconds: z.number().int().min(1).max(3600).default(30),
+    headers_timeout_seconds: z.number().int().min(1).max(3600).default(10),
+    keep_alive_timeout_seconds: z.number().int().min(1).max(600).default(5),
+    max_connections: z.number().int().min(1).max(1_000_000).default(1024),
+    max_connections_per_ip: z.number().int().min(1).max(1_000_000).default(64),
   })
   .strict()
 
@@ -178,6 +187,20 @@ export const configSchema = z
         code: 'custom',
         path: ['jwt', 'refresh_ttl_seconds'],
         message: 'must be at least jwt.access_ttl_seconds',
+      })
+    }
+    if (c.api.headers_timeout_seconds > c.api.request_timeout_seconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'headers_timeout_seconds'],
+        message: 'must be at most api.request_timeout_seconds',
+      })
+    }
+    if (c.api.max_connections_per_ip > c.api.max_connections) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'max_connections_per_ip'],
+        message: 'must be at most api.max_connections',
       })
     }
     if (Boolean(c.tls.cert_path) !== Boolean(c.tls.key_path)) {

@@ -3,6 +3,7 @@ import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 import type { UsersCore } from '../types.js'
 import { authorizeAdmin } from './authz.js'
+import { type ClientAddressOf, createClientAddress } from './client-address.js'
 import type { AppEnv } from './context.js'
 import { registerDocsRoutes } from './docs.js'
 import { createHttpMetrics, type HttpMetrics, registerMetricsRoute } from './metrics.js'
@@ -54,6 +55,7 @@ export interface AppParts {
   metrics: HttpMetrics
   policy: HeaderPolicy
   documents: PublicDocuments
+  clientAddress: ClientAddressOf
 }
 
 /**
@@ -86,10 +88,11 @@ export function createAppParts(core: UsersCore, options: CreateAppOptions): AppP
     corsOrigins: config.api.cors_allow_origins,
   })
   const documents = createPublicDocuments(core, config)
+  const clientAddress = createClientAddress(config.api)
 
   const app = new Hono<AppEnv>()
   app.use(accessLog({ logger: options.logger, metrics }))
-  app.use(requestBasics({ policy, trustProxy: config.api.trust_proxy }))
+  app.use(requestBasics({ policy, clientAddress }))
   app.use(authenticate({ core }))
   if (deps.limiter) {
     app.use(
@@ -120,5 +123,5 @@ export function createAppParts(core: UsersCore, options: CreateAppOptions): AppP
 
   app.onError(errorHandler({ logger: options.logger }))
   app.notFound(notFoundHandler(() => app.routes))
-  return { app, deps, metrics, policy, documents }
+  return { app, deps, metrics, policy, documents, clientAddress }
 }

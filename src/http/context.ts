@@ -5,7 +5,7 @@ import type { Principal } from '../types.js'
 /** What the middleware chain stores on a request, read by later middleware and the routes. */
 export interface AppVariables {
   requestId: string
-  /** The client's address (socket, or `X-Forwarded-For` with `api.trust_proxy`); null when unknown. */
+  /** The client's address (`client-address.ts`: the socket, or behind a trusted proxy its hop); null when unknown. */
   clientIp: string | null
   /** True when the request carried a credential (for `error="invalid_token"`). */
   credentialSent: boolean

@@ -6,6 +6,7 @@ import { overloaded } from '../passwords/hasher.js'
 import type { RequestLimiter } from '../rate-limit/limiter.js'
 import type { Principal, User, UsersCore } from '../types.js'
 import { authorizeAuthenticated } from './authz.js'
+import type { ClientAddressOf } from './client-address.js'
 import { logRequest, type RequestObserver } from './middleware/access-log.js'
 import { resolvePrincipal } from './middleware/authenticate.js'
 import { bodyReadBeforeApp, readNodeStream } from './middleware/body-limit.js'
@@ -17,7 +18,7 @@ import {
   type PublicDocument,
   type PublicDocuments,
 } from './public-documents.js'
-import { clientIpFor, type HeaderPolicy, requestIdFor } from './request-basics.js'
+import { type HeaderPolicy, requestIdFor } from './request-basics.js'
 import { isJson, mediaTypeOf } from './routes/input.js'
 import { refreshBody } from './schemas.js'
 import { tokenResponseToWire, userToWire } from './wire.js'
@@ -27,7 +28,8 @@ export interface EdgeOptions {
   core: UsersCore
   policy: HeaderPolicy
   documents: PublicDocuments
-  trustProxy: boolean
+  /** The app's own rule for the client address (`AppParts.clientAddress`). */
+  clientAddress: ClientAddressOf
   logger: Logger
   metrics?: RequestObserver | undefined
   /** The general request budget when rate limiting is on. */
@@ -59,7 +61,7 @@ type HotRoute =
  * has run: a grant is not repeatable, so that answer is rendered here, by the app's renderer.
  */
 export function createEdge(options: EdgeOptions, app: RequestListener): RequestListener {
-  const { core, policy, documents, trustProxy, logger, metrics, limiter } = options
+  const { core, policy, documents, clientAddress, logger, metrics, limiter } = options
   const maxBodyBytes = core.config.api.max_body_bytes
   const routes = new Map<string, HotRoute>([
     ['/auth/jwks.json', { kind: 'document', document: documents.jwks }],
@@ -69,7 +71,7 @@ export function createEdge(options: EdgeOptions, app: RequestListener): RequestL
   ])
 
   const ipOf = (req: IncomingMessage) =>
-    clientIpFor(req.socket.remoteAddress, headerValue(req.headers['x-forwarded-for']), trustProxy)
+    clientAddress(req.socket.remoteAddress, headerValue(req.headers['x-forwarded-for']))
 
   /** Authenticates and spends the budget; answers, or hands the request on to the app. */
   async function answer(

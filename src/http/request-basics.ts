@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { isIP } from 'node:net'
 
 /**
- * What every request needs before its route runs (SPEC §6.3): its id, the client address, the
- * security and CORS headers of its response. Framework-free, so the Hono middleware and the
+ * What every request needs before its route runs (SPEC §6.3): its id and the security and CORS
+ * headers of its response (the client address is `client-address.ts`). Framework-free, so the Hono middleware and the
  * server's fast path (`edge.ts`) answer with exactly the same headers from one definition.
  */
 
@@ -21,24 +20,6 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/
 /** The request's `X-Request-Id` when sane, else a new UUID. */
 export function requestIdFor(sent: string | undefined): string {
   return sent !== undefined && SANE_REQUEST_ID.test(sent) ? sent : randomUUID()
-}
-
-/**
- * The client address: the socket's, or with `trustProxy` the last `X-Forwarded-For` entry — the
- * one our own proxy appended. Earlier entries are whatever the client claimed, and trusting them
- * would let anyone dodge rate limits and lockout by inventing addresses.
- */
-export function clientIpFor(
-  socketAddress: string | undefined,
-  forwardedFor: string | undefined,
-  trustProxy: boolean,
-): string | null {
-  let ip = socketAddress ?? null
-  if (trustProxy && forwardedFor !== undefined) {
-    const last = forwardedFor.split(',').at(-1)?.trim()
-    if (last !== undefined && isIP(last) !== 0) ip = last
-  }
-  return ip === null ? null : ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')
 }
 
 /** What the header policy reads off a request. */

@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Config } from '../config.js'
+import { canonicalIp } from '../lib/ip-range.js'
 import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 import type { UsersCore } from '../types.js'
 import { createAppParts } from './app.js'
+import { createTrustedProxyTest } from './client-address.js'
 import { createEdge } from './edge.js'
 import type { HttpMetrics } from './metrics.js'
 
@@ -15,6 +17,8 @@ import type { HttpMetrics } from './metrics.js'
 export const DRAIN_TIMEOUT_MS = 10_000
 const MAINTENANCE_INTERVAL_MS = 60_000
 const AUDIT_PRUNE_INTERVAL_MS = 86_400_000
+// Node enforces the header and request timeouts only when it checks, this often (default 30 s).
+const TIMEOUT_CHECK_INTERVAL_MS = 1000
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -77,7 +81,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     config.tls.cert_path && config.tls.key_path
       ? { cert: readFileSync(config.tls.cert_path), key: readFileSync(config.tls.key_path) }
       : undefined
-  const server: Server = tls ? createHttpsServer(tls, listener) : createHttpServer(listener)
+  const { api } = config
+  const limits = {
+    requestTimeout: api.request_timeout_seconds * 1000,
+    headersTimeout: api.headers_timeout_seconds * 1000,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  }
+  const server: Server = tls
+    ? createHttpsServer({ ...tls, ...limits }, listener)
+    : createHttpServer(limits, listener)
+  server.keepAliveTimeout = api.keep_alive_timeout_seconds * 1000
+  server.maxConnections = api.max_connections
+  capConnectionsPerIp(server, api.max_connections_per_ip, createTrustedProxyTest(api))
 
   const { host, port } = parseBindAddress(config.api_bind_address)
   await new Promise<void>((resolve, reject) => {
@@ -104,7 +119,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       core,
       policy: parts.policy,
       documents: parts.documents,
-      trustProxy: config.api.trust_proxy,
+      clientAddress: parts.clientAddress,
       logger,
       metrics: parts.metrics,
       limiter: parts.deps.limiter?.requests,
@@ -144,6 +159,30 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
 
   return { url, port: bound.port, close }
+}
+
+/**
+ * Closes at once, before any byte is read, a connection whose peer already has `cap` open: a
+ * TLS handshake is not worth spending on it and it has sent no request to answer. A trusted
+ * proxy carries many clients' connections, so it is held to `api.max_connections` only.
+ */
+function capConnectionsPerIp(server: Server, cap: number, isTrustedProxy: (ip: string) => boolean) {
+  const open = new Map<string, number>()
+  server.on('connection', (socket: Socket) => {
+    const ip = socket.remoteAddress === undefined ? null : canonicalIp(socket.remoteAddress)
+    if (ip === null || isTrustedProxy(ip)) return
+    const count = (open.get(ip) ?? 0) + 1
+    if (count > cap) {
+      socket.destroy()
+      return
+    }
+    open.set(ip, count)
+    socket.once('close', () => {
+      const left = (open.get(ip) ?? 1) - 1
+      if (left === 0) open.delete(ip)
+      else open.set(ip, left)
+    })
+  })
 }
 
 /**

@@ -1,8 +1,14 @@
-// Headers and transport: X-Forwarded-* trusted only with api.trust_proxy, oversized headers and
-// bodies refused cleanly by a real server (also chunked, without Content-Length), and CORS and
-// security headers on error responses.
+// Headers and transport: X-Forwarded-* trusted only with api.trust_proxy and from a trusted peer,
+// oversized headers and bodies refused cleanly by a real server (also chunked, without
+// Content-Length), slow requests cut off and connections capped, and CORS and security headers on
+// error responses.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect as tlsConnect } from 'node:tls'
 import type { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ConfigInput } from '../../src/config.js'
@@ -77,9 +83,9 @@ describe('X-Forwarded-For', () => {
     }
   })
 
-  test("with trust_proxy the proxy's entry (the last) is the client; earlier, client-written entries are not", async () => {
+  test("with trust_proxy and a trusted peer the proxy's entry (the last) is the client; earlier, client-written entries are not", async () => {
     const { core, app } = await appWith({
-      api: { trust_proxy: true },
+      api: { trust_proxy: true, trusted_proxies: ['10.0.0.0/8'] },
       rate_limit: { max_failed_logins: 3 },
     })
     try {
@@ -94,6 +100,39 @@ describe('X-Forwarded-For', () => {
       expect(await lastFailedLoginIp(core)).toBe('10.0.0.5')
     } finally {
       await core.close()
+    }
+  })
+
+  test('with trust_proxy a peer outside trusted_proxies is the client: rotating X-Forwarded-For dodges neither lockout nor rate limit', async () => {
+    const { core, app } = await appWith({
+      api: { trust_proxy: true },
+      rate_limit: { max_failed_logins: 3, login_requests_per_minute: 1000 },
+    })
+    try {
+      const send = fromSocket(app, '10.0.0.5')
+      const statuses: number[] = []
+      for (const xff of ['203.0.113.1', '203.0.113.2', '127.0.0.1', '10.0.0.5, 203.0.113.4']) {
+        statuses.push((await send('/auth/login', badLogin(xff))).status)
+        expect(await lastFailedLoginIp(core)).toBe('10.0.0.5')
+      }
+      expect(statuses).toEqual([401, 401, 429, 429])
+    } finally {
+      await core.close()
+    }
+
+    const limited = await appWith({
+      api: { trust_proxy: true, trusted_proxies: ['192.0.2.0/24'] },
+      rate_limit: { max_failed_logins: 1000, login_requests_per_minute: 2 },
+    })
+    try {
+      const send = fromSocket(limited.app, '127.0.0.1')
+      const statuses: number[] = []
+      for (let i = 0; i < 3; i++) {
+        statuses.push((await send('/auth/login', badLogin(`198.51.100.${i}`))).status)
+      }
+      expect(statuses).toEqual([401, 401, 429])
+    } finally {
+      await limited.core.close()
     }
   })
 
@@ -291,6 +330,200 @@ describe('a real server under oversized input', () => {
     expect(smuggle === '' || /^HTTP\/1\.1 400/.test(smuggle), smuggle.slice(0, 80)).toBe(true)
     expect(await health()).toBe(200)
   }, 15_000)
+})
+
+/** A connection that has had one keep-alive answer, or was closed before any. */
+interface Held {
+  socket: Socket
+  answer: string
+}
+
+/** Connects, sends a keep-alive `GET /health`, resolves on the first bytes back or the close. */
+function holdConnection(port: number): Promise<Held> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    let answer = ''
+    socket.setEncoding('latin1')
+    socket.on('error', () => {})
+    socket.on('data', (d: string) => {
+      answer += d
+      if (answer.includes('\r\n\r\n')) resolve({ socket, answer })
+    })
+    socket.on('close', () => resolve({ socket, answer }))
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n')
+  })
+}
+
+/** Writes `head`, then `body` one byte a second; resolves with what came back and when. */
+function trickle(port: number, head: string, body: string) {
+  return new Promise<{ answer: string; ms: number }>((resolve) => {
+    const started = Date.now()
+    const socket = connect(port, '127.0.0.1')
+    let answer = ''
+    let sent = 0
+    let timer: NodeJS.Timeout | undefined
+    const finish = () => {
+      clearInterval(timer)
+      socket.destroy()
+      resolve({ answer, ms: Date.now() - started })
+    }
+    socket.setEncoding('latin1')
+    socket.on('error', finish)
+    socket.on('close', finish)
+    socket.on('data', (d: string) => {
+      answer += d
+    })
+    socket.write(head)
+    timer = setInterval(() => {
+      if (sent < body.length && !socket.destroyed) socket.write(body.charAt(sent++))
+    }, 1000)
+  })
+}
+
+describe('a real server under slow and numerous connections', () => {
+  const started: { server: RunningServer; core: UsersCore }[] = []
+  const serve = async (api: ConfigInput['api'], rateLimit: ConfigInput['rate_limit'] = {}) => {
+    const { core } = await createTestCore({
+      api_bind_address: '127.0.0.1:0',
+      api,
+      rate_limit: rateLimit,
+    })
+    const server = await startServer({ core, config: core.config, logger: silent })
+    started.push({ server, core })
+    return server
+  }
+  afterAll(async () => {
+    for (const { server } of started) await server.close()
+  })
+
+  test('a body sent a byte a second is cut off after api.request_timeout_seconds', async () => {
+    const server = await serve({ request_timeout_seconds: 2, headers_timeout_seconds: 1 })
+    const { answer, ms } = await trickle(
+      server.port,
+      'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n',
+      `{"username":"victim","password":"${'x'.repeat(30)}"}`,
+    )
+    expect(answer === '' || /^HTTP\/1\.1 408/.test(answer), answer.slice(0, 80)).toBe(true)
+    expect(ms).toBeGreaterThanOrEqual(1900)
+    expect(ms).toBeLessThan(5000)
+  }, 10_000)
+
+  test('headers sent a byte a second are cut off after api.headers_timeout_seconds', async () => {
+    const server = await serve({ request_timeout_seconds: 5, headers_timeout_seconds: 1 })
+    const { answer, ms } = await trickle(
+      server.port,
+      'GET /health HTTP/1.1\r\n',
+      'X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n',
+    )
+    expect(answer === '' || /^HTTP\/1\.1 408/.test(answer), answer.slice(0, 80)).toBe(true)
+    expect(ms).toBeLessThan(4000)
+  }, 10_000)
+
+  test('connections beyond api.max_connections_per_ip are closed at once; a freed slot is served', async () => {
+    const server = await serve({ max_connections_per_ip: 3 })
+    const held = [] as Held[]
+    for (let i = 0; i < 3; i++) held.push(await holdConnection(server.port))
+    for (const { answer } of held) expect(answer).toMatch(/^HTTP\/1\.1 200/)
+    const refused = await holdConnection(server.port)
+    expect(refused.answer).toBe('')
+    expect(refused.socket.destroyed).toBe(true)
+    held[0]?.socket.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const next = await holdConnection(server.port)
+    expect(next.answer).toMatch(/^HTTP\/1\.1 200/)
+    for (const { socket } of [...held, next]) socket.destroy()
+  })
+
+  test('a trusted proxy is held to api.max_connections only, not to the per-IP cap', async () => {
+    const server = await serve({ trust_proxy: true, max_connections: 4, max_connections_per_ip: 1 })
+    const held = [] as Held[]
+    for (let i = 0; i < 4; i++) held.push(await holdConnection(server.port))
+    for (const { answer } of held) expect(answer).toMatch(/^HTTP\/1\.1 200/)
+    const refused = await holdConnection(server.port)
+    expect(refused.answer).toBe('')
+    for (const { socket } of held) socket.destroy()
+  })
+
+  test('over TLS the per-IP cap and the headers timeout hold too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'users-core-tls-'))
+    try {
+      const cert = join(dir, 'cert.pem')
+      const key = join(dir, 'key.pem')
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-subj',
+          '/CN=localhost',
+          '-days',
+          '1',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      )
+      const { core } = await createTestCore({
+        api_bind_address: '127.0.0.1:0',
+        api: { max_connections_per_ip: 1, request_timeout_seconds: 2, headers_timeout_seconds: 1 },
+        tls: { cert_path: cert, key_path: key },
+      })
+      const server = await startServer({ core, config: core.config, logger: silent })
+      started.push({ server, core })
+      expect(server.url).toMatch(/^https:/)
+      const secure = tlsConnect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false })
+      const opened = Date.now()
+      const closed = new Promise<number>((resolve) => {
+        secure.on('error', () => {})
+        secure.resume()
+        secure.on('close', () => resolve(Date.now() - opened))
+      })
+      await new Promise<void>((resolve) => secure.once('secureConnect', () => resolve()))
+      secure.write('GET /health HTTP/1.1\r\n')
+      // A second connection from the same address is closed before its handshake.
+      const second = await new Promise<string>((resolve) => {
+        const socket = tlsConnect({
+          port: server.port,
+          host: '127.0.0.1',
+          rejectUnauthorized: false,
+        })
+        socket.on('secureConnect', () => {
+          socket.destroy()
+          resolve('handshake')
+        })
+        socket.on('error', () => resolve('refused'))
+        socket.on('close', () => resolve('refused'))
+      })
+      expect(second).toBe('refused')
+      // The first, never finishing its headers, is cut off by the headers timeout.
+      expect(await closed).toBeLessThan(4000)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 10_000)
+
+  test("the fast path keys the budget on an untrusted peer's address, not its X-Forwarded-For", async () => {
+    const server = await serve(
+      { trust_proxy: true, trusted_proxies: ['192.0.2.0/24'] },
+      { requests_per_minute: 3 },
+    )
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${server.url}/auth/jwks.json`, {
+        headers: { 'x-forwarded-for': `203.0.113.${i}` },
+      })
+      await res.arrayBuffer()
+      statuses.push(res.status)
+    }
+    expect(statuses).toEqual([200, 200, 200, 429])
+  })
 })
 
 describe('CORS and security headers on errors', () => {

@@ -45,7 +45,7 @@ async function startHarness(overrides: ConfigInput = {}): Promise<Harness> {
       core,
       policy: parts.policy,
       documents: parts.documents,
-      trustProxy: true,
+      clientAddress: parts.clientAddress,
       logger,
       metrics: parts.metrics,
       limiter: parts.deps.limiter?.requests,

@@ -29,11 +29,12 @@ test('requests_per_minute: 429 RATE_LIMITED with Retry-After, per principal; /he
   expect((await t.app.request('/auth/jwks.json')).status).toBe(200)
 })
 
-test('login_requests_per_minute per client IP (X-Forwarded-For with trust_proxy)', async () => {
+test('login_requests_per_minute per client IP (X-Forwarded-For from a trusted proxy)', async () => {
   t = await createTestApp({
     api: { trust_proxy: true },
     rate_limit: { login_requests_per_minute: 2, max_failed_logins: 100 },
   })
+  const fromLoopbackProxy = { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never
   const login = (ip: string) =>
     t?.app.request(
       '/auth/login',
@@ -42,6 +43,7 @@ test('login_requests_per_minute per client IP (X-Forwarded-For with trust_proxy)
         { username: 'nobody', password: 'x' },
         { 'x-forwarded-for': `198.51.100.9, ${ip}` },
       ),
+      fromLoopbackProxy,
     )
   expect((await login('203.0.113.1'))?.status).toBe(401)
   expect((await login('203.0.113.1'))?.status).toBe(401)

@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { expect, test } from 'vitest'
-import { loadConfig } from '../../src/config.js'
+import { loadConfig, parseConfig } from '../../src/config.js'
 import { init } from '../../src/core.js'
+import { UsersError } from '../../src/errors.js'
 import { startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'
 import type { UsersCore } from '../../src/types.js'
@@ -92,4 +93,44 @@ test('startServer: configured only by USERS_CORE_* env, real HTTP, graceful clos
   expect(coreClosed).toBe(true)
   await expect(fetch(`${server.url}/ready`)).rejects.toThrow()
   await server.close() // idempotent
+})
+
+test('api timeouts and connection caps: defaults, bounds, and headers within the request timeout', () => {
+  const { api } = parseConfig({})
+  expect(api).toMatchObject({
+    request_timeout_seconds: 30,
+    headers_timeout_seconds: 10,
+    keep_alive_timeout_seconds: 5,
+    max_connections: 1024,
+    max_connections_per_ip: 64,
+  })
+  const keysOf = (input: unknown): string[] => {
+    try {
+      parseConfig(input)
+    } catch (error) {
+      if (!(error instanceof UsersError)) throw error
+      expect(error.code).toBe('VALIDATION_ERROR')
+      return (error.details as { key: string }[]).map((d) => d.key)
+    }
+    return []
+  }
+  for (const [key, bad] of [
+    ['request_timeout_seconds', 0],
+    ['request_timeout_seconds', 3601],
+    ['headers_timeout_seconds', 0],
+    ['keep_alive_timeout_seconds', 0],
+    ['keep_alive_timeout_seconds', 601],
+    ['max_connections', 0],
+    ['max_connections', 1.5],
+    ['max_connections_per_ip', 0],
+  ] as const) {
+    expect(keysOf({ api: { [key]: bad } }), `${key} = ${bad}`).toContain(`api.${key}`)
+  }
+  expect(keysOf({ api: { request_timeout_seconds: 5, headers_timeout_seconds: 6 } })).toEqual([
+    'api.headers_timeout_seconds',
+  ])
+  expect(keysOf({ api: { max_connections: 10, max_connections_per_ip: 11 } })).toEqual([
+    'api.max_connections_per_ip',
+  ])
+  expect(keysOf({ api: { request_timeout_seconds: 5, headers_timeout_seconds: 5 } })).toEqual([])
 })

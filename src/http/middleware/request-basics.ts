@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
+import type { ClientAddressOf } from '../client-address.js'
 import type { AppEnv } from '../context.js'
-import { clientIpFor, type HeaderPolicy, requestIdFor } from '../request-basics.js'
+import { type HeaderPolicy, requestIdFor } from '../request-basics.js'
 
 /**
  * The first middleware: the request id, the client address, the SPEC §6.3 headers and CORS. The
@@ -12,16 +13,16 @@ import { clientIpFor, type HeaderPolicy, requestIdFor } from '../request-basics.
  */
 export function requestBasics(options: {
   policy: HeaderPolicy
-  trustProxy: boolean
+  clientAddress: ClientAddressOf
 }): MiddlewareHandler<AppEnv> {
-  const { policy, trustProxy } = options
+  const { policy, clientAddress } = options
   return async (c, next) => {
     const incoming = c.env?.incoming
     const id = requestIdFor(c.req.header('x-request-id'))
     c.set('requestId', id)
     c.set(
       'clientIp',
-      clientIpFor(incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for'), trustProxy),
+      clientAddress(incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for')),
     )
     const origin = c.req.header('origin')
     const encrypted =
