@@ -68,13 +68,16 @@ window.addEventListener('load', function () {
 })
 `
 
-/** Files of swagger-ui-dist the page uses, with their content types. */
-const PACKAGE_ASSETS: Readonly<Record<string, string>> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-  'favicon-16x16.png': 'image/png',
-}
+/**
+ * Files of swagger-ui-dist the page uses, with their content types. A Map: the name comes from
+ * the path, where `constructor` or `__proto__` must name nothing.
+ */
+const PACKAGE_ASSETS: ReadonlyMap<string, string> = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['favicon-32x32.png', 'image/png'],
+  ['favicon-16x16.png', 'image/png'],
+])
 
 let packageDir: string | undefined
 
@@ -135,7 +138,7 @@ export function registerDocsRoutes<E extends Env>(app: Hono<E>, options: DocsOpt
         'Content-Type': 'text/javascript; charset=utf-8',
       })
     }
-    const type = PACKAGE_ASSETS[file]
+    const type = PACKAGE_ASSETS.get(file)
     if (type === undefined) throw new UsersError('NOT_FOUND')
     return c.body(packageAsset(file), 200, { ...headers, 'Content-Type': type })
   })

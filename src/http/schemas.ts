@@ -1,33 +1,37 @@
 // Request bodies and query strings, parsed at the edge (STYLE habit 4). Shapes and types only: the
 // domain rules (username syntax, password policy, role names) live in the core, which names them.
+// Every string is `text` (no control characters) except passwords, which are only ever hashed.
 import { z } from 'zod'
+import { plainTextSchema as text } from '../users/validation.js'
 
 const permission = z.enum(['read', 'write', 'delete', 'admin', '*'])
-const nullableText = z.string().nullable()
+const nullableText = text.nullable()
+// Any character may be part of a secret; NUL included, it is never stored, logged or queried.
+const password = z.string()
 const rfc3339 = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 timestamp' })
 
 /** `POST /auth/login`. */
-export const loginBody = z.strictObject({ username: z.string(), password: z.string() })
+export const loginBody = z.strictObject({ username: text, password })
 
 /** `POST /auth/refresh`. */
-export const refreshBody = z.strictObject({ refresh_token: z.string() })
+export const refreshBody = z.strictObject({ refresh_token: text })
 
 /** `POST /auth/logout` (the body is optional). */
 export const logoutBody = z.strictObject({ all_sessions: z.boolean().optional() })
 
 /** `POST /auth/introspect` (RFC 7662 §2.1: `token`, optional `token_type_hint`). */
 export const introspectBody = z.strictObject({
-  token: z.string(),
-  token_type_hint: z.string().optional(),
+  token: text,
+  token_type_hint: text.optional(),
 })
 
 /** `POST /users`. */
 export const createUserBody = z.strictObject({
-  username: z.string(),
-  password: z.string(),
+  username: text,
+  password,
   email: nullableText.optional(),
   display_name: nullableText.optional(),
-  roles: z.array(z.string()).optional(),
+  roles: z.array(text).optional(),
 })
 
 /** `PUT /users/:id`; `null` clears email / display_name. */
@@ -35,21 +39,21 @@ export const updateUserBody = z.strictObject({
   email: nullableText.optional(),
   display_name: nullableText.optional(),
   active: z.boolean().optional(),
-  roles: z.array(z.string()).optional(),
+  roles: z.array(text).optional(),
 })
 
 /** `POST /users/:id/password`. */
 export const passwordBody = z.strictObject({
-  old_password: z.string().optional(),
-  new_password: z.string(),
+  old_password: password.optional(),
+  new_password: password,
 })
 
 /** `POST /users/:id/roles`. */
-export const rolesBody = z.strictObject({ roles: z.array(z.string()) })
+export const rolesBody = z.strictObject({ roles: z.array(text) })
 
 /** `POST /users/:id/api-keys`. */
 export const createApiKeyBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: text.trim().min(1).max(100),
   permissions: z
     .array(permission)
     .min(1)
@@ -75,9 +79,9 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true')
 
 /** `GET /users` query. */
 export const usersQuery = z.strictObject({
-  search: z.string().max(256).optional(),
+  search: text.max(256).optional(),
   active: bool.optional(),
-  role: z.string().max(64).optional(),
+  role: text.max(64).optional(),
   limit: limit.optional(),
   offset: offset.optional(),
 })
@@ -85,7 +89,7 @@ export const usersQuery = z.strictObject({
 /** `GET /audit-events` query. */
 export const auditQuery = z.strictObject({
   user_id: z.uuid().optional(),
-  type: z.string().max(64).optional(),
+  type: text.max(64).optional(),
   since: rfc3339.transform((s) => new Date(s)).optional(),
   until: rfc3339.transform((s) => new Date(s)).optional(),
   limit: limit.optional(),

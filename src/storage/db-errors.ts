@@ -52,6 +52,14 @@ export function mapDatabaseError(error: unknown): UsersError | undefined {
     const field = conflictField(typeof e.constraint === 'string' ? e.constraint : '')
     return new UsersError('CONFLICT', { message: conflictMessage(field), details: { field } })
   }
+  // PostgreSQL text cannot hold NUL (22021 for a parameter, 22P05 for `\u0000` in jsonb): the
+  // caller's input is wrong, whichever library call carried it.
+  if (code === '22021' || code === '22P05') {
+    return new UsersError('VALIDATION_ERROR', {
+      message: 'Text must not contain the NUL character.',
+      cause: error,
+    })
+  }
   // The row an insert points at is gone (a key or session for a deleted user).
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503') {
     return new UsersError('NOT_FOUND', { cause: error })

@@ -370,7 +370,13 @@ export function createKyselyStore(
         // SQLite: the trigram index narrows to candidate rows first (3+ characters); the LIKE
         // above still decides, so results are exactly those of the scan. Not when a rare role's
         // members are fewer than the candidates could be (a common term would list them all).
-        if (dialect === 'sqlite' && [...needle].length >= 3 && plan !== 'members') {
+        // FTS5 reads its query up to a NUL ("unterminated string"); such a needle skips it.
+        if (
+          dialect === 'sqlite' &&
+          [...needle].length >= 3 &&
+          plan !== 'members' &&
+          !needle.includes('\u0000')
+        ) {
           const phrase = `"${needle.replace(/"/g, '""')}"`
           conditions.push(
             sql<SqlBool>`users.rowid in (select rowid from users_search where users_search match ${phrase})`,

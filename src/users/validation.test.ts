@@ -9,6 +9,7 @@ import {
   type FieldProblem,
   permissionSchema,
   permissionsSchema,
+  plainTextSchema,
   roleSchema,
   rolesSchema,
   usernameSchema,
@@ -228,6 +229,25 @@ describe('apiKeyNameSchema', () => {
 
   it.each(['', 'n'.repeat(101), 'tab\there', 'bell\u0007', 3])('rejects %j', (v) => {
     expect(ok(apiKeyNameSchema, v)).toBe(false)
+  })
+})
+
+describe('plainTextSchema', () => {
+  it('refuses every C0 control (NUL, tab, newline), DEL and every C1 control', () => {
+    const controls = [
+      ...Array.from({ length: 0x20 }, (_, i) => i),
+      0x7f,
+      ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i),
+    ]
+    for (const cp of controls) {
+      expect(ok(plainTextSchema, `a${String.fromCodePoint(cp)}b`), cp.toString(16)).toBe(false)
+    }
+  })
+
+  it('accepts other text: spaces, non-ASCII letters, emoji, format characters', () => {
+    for (const v of ['', 'a b', 'Zoë', '😀👩‍👩‍👧', '\u00a0', '\u200b', '\u2028', '\ufeff']) {
+      expect(ok(plainTextSchema, v), JSON.stringify(v)).toBe(true)
+    }
   })
 })
 

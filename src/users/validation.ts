@@ -11,7 +11,16 @@ function countCodePoints(text: string): number {
   return count
 }
 
-const CONTROL_CHARACTER = /\p{Cc}/u
+/** Unicode category Cc: the C0 controls (NUL to U+001F, so tab and newline too), DEL and C1. */
+export const CONTROL_CHARACTER = /\p{Cc}/u
+
+/**
+ * A string without control characters. Every text field of a request is one (passwords
+ * excepted): no stored, searched or compared text holds a NUL, an escape or a line break.
+ */
+export const plainTextSchema = z
+  .string()
+  .refine((v) => !CONTROL_CHARACTER.test(v), { error: 'must not contain control characters' })
 
 /** 3–32 characters of `A-Z a-z 0-9 _ . -` (SPEC §3). */
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/
@@ -124,14 +133,14 @@ const userUpdateSchema = z.object({
   roles: rolesSchema.optional(),
 })
 
-const WIRE_NAMES: Readonly<Record<string, string>> = { displayName: 'display_name' }
+const WIRE_NAMES: ReadonlyMap<string, string> = new Map([['displayName', 'display_name']])
 
 /** Groups zod issues by top-level field, one entry per field with every message for it. */
 function fieldProblems(error: z.ZodError): FieldProblem[] {
   const byField = new Map<string, string[]>()
   for (const issue of error.issues) {
     const [head, ...rest] = issue.path
-    const field = head === undefined ? '(root)' : (WIRE_NAMES[String(head)] ?? String(head))
+    const field = head === undefined ? '(root)' : (WIRE_NAMES.get(String(head)) ?? String(head))
     const where = rest.map((p) => `[${String(p)}]`).join('')
     const message = where ? `${field}${where}: ${issue.message}` : issue.message
     const messages = byField.get(field) ?? []

@@ -332,6 +332,7 @@ describe('fast path for refresh grants', () => {
     ['a body that is not JSON', () => post('{"refresh_token":'), 400],
     ['a body with an unknown field', (t) => post(JSON.stringify({ refresh_token: t, x: 1 })), 400],
     ['a body without the token', () => post('{}'), 400],
+    ['a token with a NUL', (t) => post(JSON.stringify({ refresh_token: `${t}\u0000` })), 400],
     ['an empty body', () => post(''), 400],
     [
       'a body that is not UTF-8',

@@ -100,26 +100,26 @@ export function jsonOrFormBody<S extends z.ZodType>(c: Context<AppEnv>, schema: 
   if (type !== 'application/x-www-form-urlencoded') {
     throw unsupported('application/json or application/x-www-form-urlencoded')
   }
-  const form: Record<string, string> = {}
+  // A Map, then own properties: a field named `__proto__` or `toString` is a field like any other.
+  const form = new Map<string, string>()
   for (const [key, value] of new URLSearchParams(text)) {
-    if (key in form) {
+    if (form.has(key)) {
       throw new UsersError('VALIDATION_ERROR', {
         message: 'Invalid request body.',
         details: { fields: [{ field: key, message: 'given more than once' }] },
       })
     }
-    form[key] = value
+    form.set(key, value)
   }
-  return validate(schema, form, 'request body')
+  return validate(schema, Object.fromEntries(form), 'request body')
 }
 
 /** The query string validated by `schema` (a repeated parameter is invalid). */
 export function query<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z.output<S> {
-  const params: Record<string, string | string[]> = {}
-  for (const [key, values] of Object.entries(c.req.queries())) {
-    params[key] = values.length === 1 ? (values[0] as string) : values
-  }
-  return validate(schema, params, 'query parameters')
+  const params = Object.entries(c.req.queries()).map(
+    ([key, values]) => [key, values.length === 1 ? (values[0] as string) : values] as const,
+  )
+  return validate(schema, Object.fromEntries(params), 'query parameters')
 }
 
 /** The caller, or 401 UNAUTHORIZED (the refused credential's error when one was sent). */

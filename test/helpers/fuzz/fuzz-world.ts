@@ -1,12 +1,14 @@
 // The state a fuzz run attacks: a real core on a SQLite FILE (so PRAGMA integrity_check means
-// something), the HTTP app, fixed users with credentials of every kind, and pools of ids and
-// tokens harvested from responses so generated requests hit real resources.
+// something) or a throwaway PostgreSQL database, the HTTP app, fixed users with credentials of
+// every kind, and pools of ids and tokens harvested from responses so generated requests hit
+// real resources.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Hono } from 'hono'
+import pg from 'pg'
 import type { ConfigInput } from '../../../src/config.js'
 import { init } from '../../../src/core.js'
 import { UsersError } from '../../../src/errors.js'
@@ -15,6 +17,10 @@ import type { AppEnv } from '../../../src/http/context.js'
 import { createLogger } from '../../../src/lib/logger.js'
 import type { ApiKeyPermission, UsersCore } from '../../../src/types.js'
 import { CHEAP_ARGON2 } from '../create-test-core.js'
+import { createTempPostgresDatabase } from '../databases.js'
+
+/** The database a fuzz world runs on. */
+export type FuzzDatabase = 'sqlite' | 'postgres'
 
 /** A fixed account the fuzz keeps alive between requests. */
 interface FixedUser {
@@ -76,7 +82,7 @@ function remember(pool: string[], value: string): void {
 export interface FuzzWorld {
   core: UsersCore
   app: Hono<AppEnv>
-  dbPath: string
+  database: FuzzDatabase
   /** Error-level log lines (a 5xx's cause). */
   errorLogs: string[]
   pools: {
@@ -95,15 +101,22 @@ export interface FuzzWorld {
   heal(): Promise<void>
   /** Records ids and tokens from a 2xx answer. */
   harvest(body: unknown, sentBody: unknown): void
-  /** PRAGMA integrity_check through a second connection. */
-  integrityCheck(): string
+  /**
+   * 'ok' when the database is intact, read through a second connection: PRAGMA
+   * integrity_check on SQLite; on PostgreSQL, every table reads and the counts add up.
+   */
+  integrityCheck(): Promise<string>
   close(): Promise<void>
 }
 
-/** Opens a fuzz world in a fresh temporary directory. */
-export async function createFuzzWorld(overrides: ConfigInput = {}): Promise<FuzzWorld> {
+/** Opens a fuzz world in a fresh temporary directory, or a fresh PostgreSQL database. */
+export async function createFuzzWorld(
+  overrides: ConfigInput = {},
+  database: FuzzDatabase = 'sqlite',
+): Promise<FuzzWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'users-core-fuzz-'))
   const dbPath = join(dir, 'users.db')
+  const postgres = database === 'postgres' ? await createTempPostgresDatabase() : undefined
   const errorLogs: string[] = []
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -113,7 +126,10 @@ export async function createFuzzWorld(overrides: ConfigInput = {}): Promise<Fuzz
     },
   })
   const logger = createLogger('error', stream)
-  const core = await init(fuzzConfig(dbPath, overrides), { logger })
+  const core = await init(
+    fuzzConfig(dbPath, postgres ? { database_url: postgres.url, ...overrides } : overrides),
+    { logger },
+  )
   const app = createApp(core, { logger })
 
   const fixed: Record<'admin' | 'user' | 'other', FixedUser> = {
@@ -250,13 +266,14 @@ export async function createFuzzWorld(overrides: ConfigInput = {}): Promise<Fuzz
   return {
     core,
     app,
-    dbPath,
+    database,
     errorLogs,
     pools,
     credential: (name) => (credentials.get(name) as Credential).value,
     heal,
     harvest,
-    integrityCheck() {
+    async integrityCheck() {
+      if (postgres) return postgresIntegrity(postgres.url)
       const db = new BetterSqlite3(dbPath, { readonly: true })
       try {
         return String(db.pragma('integrity_check', { simple: true }))
@@ -267,7 +284,28 @@ export async function createFuzzWorld(overrides: ConfigInput = {}): Promise<Fuzz
     async close() {
       await core.close()
       rmSync(dir, { recursive: true, force: true })
+      await postgres?.drop()
     },
+  }
+}
+
+/** Every table reads through a fresh connection and the trigger-kept user counts are exact. */
+async function postgresIntegrity(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    for (const table of ['users', 'user_roles', 'sessions', 'api_keys', 'audit_events']) {
+      await client.query(`select count(*) from ${table}`)
+    }
+    const { rows } = await client.query<{ total: string; counted: string }>(
+      'select (select total from users_count where id = 1) as total, (select count(*) from users) as counted',
+    )
+    const row = rows[0]
+    return row && String(row.total) === String(row.counted)
+      ? 'ok'
+      : `users_count.total ${row?.total} but ${row?.counted} users`
+  } finally {
+    await client.end()
   }
 }
 

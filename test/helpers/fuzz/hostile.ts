@@ -58,6 +58,49 @@ export const NASTY_UNICODE: readonly string[] = [
   'admin\u0000',
 ]
 
+/** Every control character (Unicode Cc): the C0 range with NUL, DEL, and the C1 range. */
+export const CONTROL_CHARACTERS: readonly string[] = [
+  ...Array.from({ length: 0x20 }, (_, i) => String.fromCharCode(i)),
+  '\u007f',
+  ...Array.from({ length: 0x20 }, (_, i) => String.fromCharCode(0x80 + i)),
+]
+
+/** Names a plain-object lookup finds on `Object.prototype` (or that set the prototype). */
+export const PROTOTYPE_KEYS: readonly string[] = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  '__defineGetter__',
+]
+
+/**
+ * A control character inside a plausible value (`al\0ice`), at either end, or alone: what
+ * reaches a database or an FTS query when a validator only checks the type. NUL most often.
+ */
+export function controlString(): fc.Arbitrary<string> {
+  const control = fc.oneof(
+    { weight: 3, arbitrary: fc.constant('\u0000') },
+    { weight: 2, arbitrary: fc.constantFrom(...CONTROL_CHARACTERS) },
+  )
+  const base = fc.constantFrom('alice', 'fuzz-admin', 'admin', 'user', 'a@example.com', 'login')
+  return fc
+    .tuple(
+      base,
+      control,
+      fc.constantFrom<'inside' | 'start' | 'end' | 'alone'>('inside', 'start', 'end', 'alone'),
+    )
+    .map(([text, c, where]) => {
+      if (where === 'alone') return c
+      if (where === 'start') return `${c}${text}`
+      if (where === 'end') return `${text}${c}`
+      return `${text.slice(0, 2)}${c}${text.slice(2)}`
+    })
+}
+
 /** Strings the validators meet at their edges. */
 export const ODD_STRINGS: readonly string[] = [
   '',
@@ -106,6 +149,8 @@ export function hugeString(maxLength = 100_000): fc.Arbitrary<string> {
 export function hostileString(): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
+    { weight: 3, arbitrary: controlString() },
+    { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_KEYS) },
     // 'binary' reaches every code point including lone surrogate halves.
     { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
@@ -185,8 +230,18 @@ export function hostileRawBody(fields: readonly string[]): fc.Arbitrary<string |
         const tail = encoder.encode('"}')
         return Uint8Array.from([...head, ...bytes, ...tail])
       }),
+    // A real field holding a control character, as JSON escapes or raw in the string.
+    fc.tuple(field, controlString()).map(([f, value]) => JSON.stringify({ [f]: value })),
+    fc
+      .tuple(fc.constantFrom(...PROTOTYPE_KEYS), field, hostileString())
+      .map(
+        ([key, f, value]) =>
+          `{${JSON.stringify(key)}:{"admin":true},${JSON.stringify(f)}:${JSON.stringify(value)}}`,
+      ),
     fc.constantFrom(
       '{"__proto__":{"admin":true},"constructor":{"prototype":{"polluted":1}}}',
+      '{"constructor":"x","toString":"y","hasOwnProperty":1}',
+      '{"username":"al\\u0000ice","password":"x"}',
       '{"username":',
       '{',
       '}',
@@ -274,4 +329,8 @@ export const MALFORMED_SEGMENTS: readonly string[] = [
   ';jsessionid=1',
   'me',
   'ME',
+  '%7F',
+  '%C2%85',
+  'al%00ice',
+  ...PROTOTYPE_KEYS,
 ]

@@ -3,11 +3,14 @@
 import fc from 'fast-check'
 import { CREDENTIALS, type CredentialName, type FuzzWorld } from './fuzz-world.js'
 import {
+  CONTROL_CHARACTERS,
   contentType,
+  controlString,
   encodePathSegment,
   hostileRawBody,
   hostileString,
   MALFORMED_SEGMENTS,
+  PROTOTYPE_KEYS,
   toHeaderValue,
 } from './hostile.js'
 import { documentOperations, type Operation } from './operations.js'
@@ -60,8 +63,24 @@ export function worldHints(world: FuzzWorld): Hints {
               fromPool(() => pools.usernames),
               fromPool(() => pools.usernames).map((u) => u.toUpperCase()),
               fc.stringMatching(/^[a-z]{3,10}$/),
+              withControl(fromPool(() => pools.usernames)),
             )
           : undefined
+      // Text the store searches or compares: a known value, or one with a control character.
+      case 'search':
+      case 'role':
+      case 'type':
+        return fc.oneof(
+          { weight: 3, arbitrary: validText(name) },
+          { weight: 1, arbitrary: withControl(validText(name)) },
+          { weight: 1, arbitrary: controlString() },
+        )
+      case 'file':
+        return fc.oneof(
+          fc.constantFrom(...DOCS_ASSETS),
+          fc.constantFrom(...PROTOTYPE_KEYS),
+          withControl(fc.constantFrom(...DOCS_ASSETS)),
+        )
       case 'password':
       case 'old_password':
         return fc.oneof(
@@ -99,7 +118,74 @@ export function worldHints(world: FuzzWorld): Hints {
   }
 }
 
+/** `value` with one control character (NUL most often) at a random place. */
+function withControl(value: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc
+    .tuple(value, fc.oneof(fc.constant('\u0000'), fc.constantFrom(...CONTROL_CHARACTERS)), fc.nat())
+    .map(([text, c, at]) => {
+      const i = at % (text.length + 1)
+      return `${text.slice(0, i)}${c}${text.slice(i)}`
+    })
+}
+
+function validText(name: string): fc.Arbitrary<string> {
+  if (name === 'role') return fc.constantFrom('admin', 'user', 'sip.operator')
+  if (name === 'type') return fc.constantFrom('user.login.succeeded', 'user.created', 'x.y')
+  return fc.constantFrom('fuzz', 'alice', 'example.com', 'a', 'admin')
+}
+
+/** The files `/docs/assets/{file}` serves. */
+const DOCS_ASSETS = [
+  'swagger-ui.css',
+  'swagger-ui-bundle.js',
+  'favicon-32x32.png',
+  'favicon-16x16.png',
+  'init.js',
+]
+
+/**
+ * Operations the document does not list but the app serves; the fuzz attacks them too (their
+ * answers are checked for the envelope and the 5xx rule, not against the document).
+ */
+export const UNDOCUMENTED_OPERATIONS: readonly Operation[] = [
+  {
+    method: 'get',
+    path: '/docs/assets/{file}',
+    operationId: 'docsAsset',
+    parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+    body: undefined,
+    security: [],
+    securityOptional: true,
+    statuses: ['200', '404'],
+  },
+]
+
+/** The document's operations and {@link UNDOCUMENTED_OPERATIONS}. */
+export function fuzzOperations(): Operation[] {
+  return [...documentOperations(), ...UNDOCUMENTED_OPERATIONS]
+}
+
 function pathParam(world: FuzzWorld, op: Operation, name: string): fc.Arbitrary<[string, boolean]> {
+  if (name === 'file') {
+    const hints = worldHints(world)
+    return fc.oneof(
+      {
+        weight: 4,
+        arbitrary: (hints(name, {}) as fc.Arbitrary<string>).map((s): [string, boolean] => [
+          encodePathSegment(s),
+          false,
+        ]),
+      },
+      {
+        weight: 1,
+        arbitrary: hostileString().map((s): [string, boolean] => [encodePathSegment(s), false]),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(...MALFORMED_SEGMENTS).map((s): [string, boolean] => [s, true]),
+      },
+    )
+  }
   const pool =
     name === 'sid'
       ? () => world.pools.sessionIds
@@ -130,23 +216,40 @@ function queryString(op: Operation, hints: Hints): fc.Arbitrary<string> {
   const extra = sometimes(
     fc.tuple(
       fc.oneof(
-        fc.constantFrom(...params.map((p) => p.name), 'x', '__proto__'),
+        fc.constantFrom(...params.map((p) => p.name), 'x', ...PROTOTYPE_KEYS),
         fc.string({ maxLength: 8 }),
       ),
       hostileString(),
     ),
     15,
   )
+  // A control character in one of the operation's own parameters, so it passes the name check.
+  const control =
+    params.length === 0
+      ? fc.constant(null)
+      : sometimes(fc.tuple(fc.constantFrom(...params.map((p) => p.name)), controlString()), 10)
   const raw = sometimes(
-    fc.constantFrom('%', '%zz', '&&&', '=', '%E0%A4%A', 'a[b]=c', 'limit=1&limit=2', '%00=%00'),
+    fc.constantFrom(
+      '%',
+      '%zz',
+      '&&&',
+      '=',
+      '%E0%A4%A',
+      'a[b]=c',
+      'limit=1&limit=2',
+      '%00=%00',
+      '__proto__[admin]=1',
+      'constructor=%00',
+    ),
     8,
   )
-  return fc.tuple(values, extra, raw).map(([pairs, more, tail]) => {
+  return fc.tuple(values, extra, control, raw).map(([pairs, more, controlled, tail]) => {
     const search = new URLSearchParams()
     for (const [name, value] of pairs) {
-      if (value === null) continue
+      if (value === null || name === controlled?.[0]) continue
       search.append(name, asText(value))
     }
+    if (controlled) search.append(controlled[0], controlled[1])
     if (more) search.append(more[0], more[1])
     const text = [search.toString(), tail ?? ''].filter((s) => s !== '').join('&')
     return text === '' ? '' : `?${text}`
@@ -325,10 +428,10 @@ export function requestFor(world: FuzzWorld, op: Operation): fc.Arbitrary<FuzzRe
     }))
 }
 
-/** Requests spread evenly over every operation of the document. */
+/** Requests spread evenly over every operation of the document and the undocumented ones. */
 export function anyRequest(
   world: FuzzWorld,
-  operations = documentOperations(),
+  operations = fuzzOperations(),
 ): fc.Arbitrary<FuzzRequest> {
   return fc.oneof(...operations.map((op) => requestFor(world, op)))
 }

@@ -1,7 +1,7 @@
 // fast-check arbitraries from the JSON Schemas of openapi.yaml: values that match a schema, values
 // at and just past its edges, and values of the wrong type or hostile content.
 import fc from 'fast-check'
-import { hostileString, wrongTypeValue } from './hostile.js'
+import { hostileString, PROTOTYPE_KEYS, wrongTypeValue } from './hostile.js'
 import { deref, type Schema } from './operations.js'
 
 /** Field-name hints: arbitraries for values the world knows (usernames, tokens, ids). */
@@ -210,7 +210,7 @@ export function fuzzedObject(raw: Schema, hints?: Hints): fc.Arbitrary<unknown> 
   const base = objectValue(schema, (s, n) => anyValue(s, hints, n, 12), 1)
   const extras = fc.dictionary(
     fc.oneof(
-      fc.constantFrom('admin', 'is_admin', 'id', 'password_hash', '__proto__', 'role'),
+      fc.constantFrom('admin', 'is_admin', 'id', 'password_hash', 'role', ...PROTOTYPE_KEYS),
       fc.string({ maxLength: 12 }),
     ),
     wrongTypeValue(),
