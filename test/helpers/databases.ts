@@ -28,15 +28,21 @@ async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Prom
   }
 }
 
-/** Why PostgreSQL cannot be used (undefined when it can), checked once per test file. */
+/**
+ * Why PostgreSQL cannot be used (undefined when it can), checked once per test file. Under CI a
+ * missing PostgreSQL is a failure, not a skip: CI starts it.
+ */
 export async function postgresUnavailableReason(): Promise<string | undefined> {
+  let reason: string | undefined
   try {
     await withAdminClient((client) => client.query('select 1'))
-    return undefined
   } catch (error) {
     const url = new URL(POSTGRES_ADMIN_URL)
-    return `PostgreSQL unreachable at ${url.host} (${(error as Error).message || String(error)})`
+    reason = `PostgreSQL unreachable at ${url.host} (${(error as Error).message || String(error)})`
   }
+  if (reason && process.env.CI === 'true')
+    throw new Error(`CI must run the PostgreSQL suites: ${reason}`)
+  return reason
 }
 
 /** True when the test PostgreSQL server accepts connections. */
