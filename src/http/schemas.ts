@@ -42,6 +42,7 @@ export const updateUserBody = z.strictObject({
 export const passwordBody = z.strictObject({
   old_password: z.string().optional(),
   new_password: z.string(),
+  revoke_api_keys: z.boolean().optional(),
 })
 
 /** `POST /users/:id/roles`. */
