@@ -1,3 +1,4 @@
+import { isAdminPrincipal } from '../api-keys/permissions.js'
 import type { CoreDeps } from '../core-deps.js'
 import { UsersError } from '../errors.js'
 import { BASE62 } from '../lib/random.js'
@@ -113,15 +114,31 @@ export function createUserService(deps: CoreDeps) {
     }
     if (audit.length === 0) return toUser(current)
     const after = { ...current, ...patch }
-    const updated = await store.updateUser(
-      id,
-      patch,
-      {
-        ...(revoke ? { revokeSessionsAt: patch.updatedAt } : {}),
-        keepAnActiveAdmin: isActiveAdmin(current) && !isActiveAdmin(after),
-      },
-      audit,
-    )
+    // A 409 tells whether an address is registered: non-admins get a small budget of them.
+    const budgetOf =
+      patch.email !== undefined && ctx?.actor && !isAdminPrincipal(ctx.actor)
+        ? ctx.actor.user.id
+        : undefined
+    if (budgetOf !== undefined) await deps.emailConflicts.assertAvailable(budgetOf)
+    let updated: UserRecord | undefined
+    try {
+      updated = await store.updateUser(
+        id,
+        patch,
+        {
+          ...(revoke ? { revokeSessionsAt: patch.updatedAt } : {}),
+          keepAnActiveAdmin: isActiveAdmin(current) && !isActiveAdmin(after),
+        },
+        audit,
+      )
+    } catch (error) {
+      if (budgetOf !== undefined && error instanceof UsersError && fieldOf(error) === 'email') {
+        await deps.emailConflicts.record(budgetOf)
+        // Personal data stays out of the trail: the event says a conflict happened, not on what.
+        await store.appendAudit([deps.audit.build('user.email_conflict', id, ctx)])
+      }
+      throw error
+    }
     if (!updated) throw new UsersError('NOT_FOUND', { message: 'No such user.' })
     return toUser(updated)
   }
