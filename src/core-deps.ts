@@ -3,6 +3,7 @@ import type { Config } from './config.js'
 import type { Clock } from './lib/clock.js'
 import type { Logger } from './lib/logger.js'
 import type { Random } from './lib/random.js'
+import type { EmailConflictBudget } from './lockout/email-conflict-budget.js'
 import type { LoginLockout } from './lockout/login-lockout.js'
 import type { PasswordHasher } from './passwords/hasher.js'
 import type { Store } from './storage/store.js'
@@ -16,6 +17,7 @@ export interface CoreDeps {
   hasher: PasswordHasher
   keyring: Keyring
   lockout: LoginLockout
+  emailConflicts: EmailConflictBudget
   audit: AuditEventFactory
   clock: Clock
   random: Random

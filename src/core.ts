@@ -8,6 +8,7 @@ import { UsersError } from './errors.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { createLogger, type Logger } from './lib/logger.js'
 import { type Random, secureRandom } from './lib/random.js'
+import { createEmailConflictBudget } from './lockout/email-conflict-budget.js'
 import { createLoginLockout, type LimiterFactory } from './lockout/login-lockout.js'
 import { createPasswordHasher } from './passwords/hasher.js'
 import { createLimiterBackend, type LimiterBackend } from './rate-limit/backend.js'
@@ -62,6 +63,7 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
   const ownLimiters: LimiterBackend | undefined = options.limiters
     ? undefined
     : createLimiterBackend(config, logger)
+  const limiters = options.limiters ?? (ownLimiters as LimiterBackend).createLimiter
   try {
     const migrations = await store.migrate()
     hasher = createPasswordHasher({
@@ -87,8 +89,9 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
       lockout: createLoginLockout({
         maxFailures: config.rate_limit.max_failed_logins,
         lockoutSeconds: config.rate_limit.lockout_seconds,
-        limiters: options.limiters ?? (ownLimiters as LimiterBackend).createLimiter,
+        limiters,
       }),
+      emailConflicts: createEmailConflictBudget({ limiters }),
       audit: createAuditEventFactory(clock, random),
       clock,
       random,

@@ -18,6 +18,7 @@ export type {
   ImportUserInput,
   IntrospectionResult,
   Page,
+  PasswordChangeOptions,
   Principal,
   PublicJwk,
   RequestContext,

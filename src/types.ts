@@ -89,6 +89,12 @@ export interface Principal {
   permissions: ApiKeyPermission[]
 }
 
+/** Options of a password change or reset; every session is revoked either way. */
+export interface PasswordChangeOptions {
+  /** Also revoke every API key of the user (and so the tokens minted from them). */
+  revokeApiKeys?: boolean
+}
+
 /** Request facts recorded with audit events and used for lockout; all optional. */
 export interface RequestContext {
   actor?: Principal
@@ -228,15 +234,24 @@ export interface UsersCore {
     update(id: string, input: UpdateUserInput, ctx?: RequestContext): Promise<User>
     setRoles(id: string, roles: string[], ctx?: RequestContext): Promise<User>
     delete(id: string, ctx?: RequestContext): Promise<void>
-    /** Self-service change: checks `oldPassword` (INVALID_CREDENTIALS when wrong). */
+    /**
+     * Self-service change: checks `oldPassword` like a login (INVALID_CREDENTIALS when wrong,
+     * ACCOUNT_LOCKED after `max_failed_logins` from one IP).
+     */
     changePassword(
       id: string,
       oldPassword: string,
       newPassword: string,
       ctx?: RequestContext,
+      options?: PasswordChangeOptions,
     ): Promise<void>
     /** Admin reset: no old password. */
-    resetPassword(id: string, newPassword: string, ctx?: RequestContext): Promise<void>
+    resetPassword(
+      id: string,
+      newPassword: string,
+      ctx?: RequestContext,
+      options?: PasswordChangeOptions,
+    ): Promise<void>
     /**
      * Imports users with existing hashes (`$argon2id$`, `$argon2i$`, bcrypt `$2a$/$2b$/$2y$`,
      * passlib `$scrypt$`); they are upgraded to the configured Argon2id at the next login.

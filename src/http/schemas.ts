@@ -46,6 +46,7 @@ export const updateUserBody = z.strictObject({
 export const passwordBody = z.strictObject({
   old_password: password.optional(),
   new_password: password,
+  revoke_api_keys: z.boolean().optional(),
 })
 
 /** `POST /users/:id/roles`. */

@@ -1,5 +1,7 @@
-import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import { UsersError } from '../errors.js'
+import { sha256Hex } from '../lib/constant-time.js'
+import { BoundedMemoryLimiter } from '../rate-limit/memory-limiter.js'
 
 /** Options a limiter store is created with (rate-limiter-flexible's own names). */
 export interface LimiterOptions {
@@ -12,8 +14,8 @@ export interface LimiterOptions {
 /** Makes rate-limiter-flexible limiters; memory by default, Redis when configured. */
 export type LimiterFactory = (options: LimiterOptions) => RateLimiterAbstract
 
-/** The in-process limiter store (one instance, or a fallback when Redis is down). */
-export const memoryLimiterFactory: LimiterFactory = (options) => new RateLimiterMemory(options)
+/** The in-process limiter store (one instance, or a fallback when Redis is down), bounded. */
+export const memoryLimiterFactory: LimiterFactory = (options) => new BoundedMemoryLimiter(options)
 
 /**
  * Login lockout per (username, IP), SPEC §6.3: checked before any hash is computed; the failure
@@ -42,8 +44,9 @@ export function createLoginLockout(options: {
     points: options.maxFailures,
     duration: options.lockoutSeconds,
   })
+  // A fixed-size key whatever the sender typed: the store never holds their string.
   const keyOf = (username: string, ip: string | null | undefined) =>
-    `${username.normalize('NFKC').toLowerCase()}|${ip ?? 'local'}`
+    sha256Hex(`${username.normalize('NFKC').toLowerCase()}\n${ip ?? 'local'}`)
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
   return {

@@ -1,14 +1,11 @@
 import { Redis } from 'ioredis'
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterRedis,
-} from 'rate-limiter-flexible'
+import { type RateLimiterAbstract, RateLimiterRedis } from 'rate-limiter-flexible'
 import type { Config } from '../config.js'
 import { redactUrl } from '../config.js'
 import type { Logger } from '../lib/logger.js'
 import type { LimiterOptions } from '../lockout/login-lockout.js'
 import { type RequestLimiter, toRequestLimiter } from './limiter.js'
+import { BoundedMemoryLimiter } from './memory-limiter.js'
 
 /** Where the shared state lives and whether it is reachable right now. */
 export type LimiterStoreState = 'memory' | 'redis' | 'redis-unavailable'
@@ -40,7 +37,7 @@ export function createLimiterBackend(config: Config, logger: Logger): LimiterBac
   const redisUrl = config.rate_limit.redis_url
   const redis = redisUrl ? connectRedis(redisUrl, logger) : undefined
   const createLimiter = (options: LimiterOptions): RateLimiterAbstract => {
-    const memory = new RateLimiterMemory(options)
+    const memory = new BoundedMemoryLimiter(options)
     if (!redis) return memory
     return new RateLimiterRedis({
       ...options,

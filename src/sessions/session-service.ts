@@ -7,6 +7,7 @@ import type { UserPatch } from '../storage/store.js'
 import { computeScope } from '../tokens/scopes.js'
 import type { Principal, RequestContext, SessionInfo, TokenResponse } from '../types.js'
 import { toUser } from '../users/user-mapper.js'
+import { USERNAME_PATTERN } from '../users/validation.js'
 import { decideRefresh, isLive, nextFormerHashes } from './refresh-decision.js'
 import {
   createRefreshToken,
@@ -63,7 +64,11 @@ export function createSessionService(deps: CoreDeps) {
     reason: string,
     ctx: RequestContext | undefined,
   ): Promise<never> {
-    const lock = await lockout.recordFailure(username, ctx?.ip)
+    // A name no account can have is not counted: nothing is stored under a key it chose.
+    const lock =
+      reason === 'malformed_username'
+        ? { locked: false, retryAfterSeconds: 0 }
+        : await lockout.recordFailure(username, ctx?.ip)
     // A username that names no account is often a password typed into the wrong field, and no
     // secret may reach an audit row (SPEC §8): only an existing account's username is recorded.
     const named = user ? { username: user.username } : {}
@@ -96,6 +101,11 @@ export function createSessionService(deps: CoreDeps) {
     }
     // A full hash queue is answered before any other work: under a flood, refusals stay cheap.
     hasher.assertCapacity()
+    // A name outside SPEC §3 matches no account; it costs no hash (its timing tells nothing the
+    // sender does not know) and touches no lockout state.
+    if (!USERNAME_PATTERN.test(username)) {
+      return loginFailed(username, undefined, 'malformed_username', ctx)
+    }
     // Lockout first: while locked no hash is computed, even for the right password.
     try {
       await lockout.assertNotLocked(username, ctx?.ip)
@@ -103,7 +113,7 @@ export function createSessionService(deps: CoreDeps) {
       deps.emit({ type: 'login', outcome: 'locked' })
       throw error
     }
-    if (username.length === 0 || username.length > 64 || password.length > MAX_PASSWORD_INPUT) {
+    if (password.length > MAX_PASSWORD_INPUT) {
       return loginFailed(username, undefined, 'malformed', ctx)
     }
     const user = await store.findUserByUsername(username)

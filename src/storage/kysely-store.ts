@@ -327,6 +327,16 @@ export function createKyselyStore(
     return Number(result.numUpdatedRows)
   }
 
+  async function revokeLiveApiKeys(trx: Kysely<Database>, userId: string, at: Date) {
+    return trx
+      .updateTable('api_keys')
+      .set({ revoked_at: toMillis(at) })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .returning(['id', 'name'])
+      .execute()
+  }
+
   async function assertAnActiveAdmin(trx: Kysely<Database>): Promise<void> {
     const admin = await trx
       .selectFrom('user_roles')
@@ -550,7 +560,10 @@ export function createKyselyStore(
           await revokeLiveSessions(trx, id, options.revokeSessionsAt)
         }
         if (options.keepAnActiveAdmin) await assertAnActiveAdmin(trx)
-        await appendAudit(trx, audit)
+        const revokedKeys = options.revokeApiKeys
+          ? options.revokeApiKeys.audit(await revokeLiveApiKeys(trx, id, options.revokeApiKeys.at))
+          : []
+        await appendAudit(trx, [...audit, ...revokedKeys])
         return rowToUser(row)
       }),
 

@@ -119,6 +119,8 @@ export const AUDIT_EVENT_TYPES = [
   'user.deleted',
   'user.roles_changed',
   'user.password_changed',
+  'user.password_change_failed',
+  'user.email_conflict',
   'user.activated',
   'user.deactivated',
   'api_key.created',

@@ -53,6 +53,8 @@ export interface UserChangeOptions {
    * the last active admin cannot be deleted or demoted).
    */
   keepAnActiveAdmin?: boolean
+  /** Revoke every live API key of the user at `at`; `audit` names the revoked keys. */
+  revokeApiKeys?: { at: Date; audit: (keys: { id: string; name: string }[]) => AuditEventInput[] }
 }
 
 /** What a refresh rotation writes: the session's new token state. */

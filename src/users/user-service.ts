@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isAdminPrincipal } from '../api-keys/permissions.js'
 import type { CoreDeps } from '../core-deps.js'
 import { UsersError } from '../errors.js'
 import { BASE62 } from '../lib/random.js'
@@ -16,6 +17,7 @@ import type {
   ImportResult,
   ImportUserInput,
   Page,
+  PasswordChangeOptions,
   RequestContext,
   UpdateUserInput,
   User,
@@ -54,7 +56,7 @@ const MAX_LIMIT = 1000
 
 /** User accounts: create, read, update, delete, passwords, import and export (SPEC §3). */
 export function createUserService(deps: CoreDeps) {
-  const { store, hasher, clock, random, config } = deps
+  const { store, hasher, clock, random, config, lockout } = deps
 
   async function mustGet(id: string): Promise<UserRecord> {
     const user = await store.findUserById(id)
@@ -138,15 +140,31 @@ export function createUserService(deps: CoreDeps) {
     }
     if (audit.length === 0) return toUser(current)
     const after = { ...current, ...patch }
-    const updated = await store.updateUser(
-      id,
-      patch,
-      {
-        ...(revoke ? { revokeSessionsAt: patch.updatedAt } : {}),
-        keepAnActiveAdmin: isActiveAdmin(current) && !isActiveAdmin(after),
-      },
-      audit,
-    )
+    // A 409 tells whether an address is registered: non-admins get a small budget of them.
+    const budgetOf =
+      patch.email !== undefined && ctx?.actor && !isAdminPrincipal(ctx.actor)
+        ? ctx.actor.user.id
+        : undefined
+    if (budgetOf !== undefined) await deps.emailConflicts.assertAvailable(budgetOf)
+    let updated: UserRecord | undefined
+    try {
+      updated = await store.updateUser(
+        id,
+        patch,
+        {
+          ...(revoke ? { revokeSessionsAt: patch.updatedAt } : {}),
+          keepAnActiveAdmin: isActiveAdmin(current) && !isActiveAdmin(after),
+        },
+        audit,
+      )
+    } catch (error) {
+      if (budgetOf !== undefined && error instanceof UsersError && fieldOf(error) === 'email') {
+        await deps.emailConflicts.record(budgetOf)
+        // Personal data stays out of the trail: the event says a conflict happened, not on what.
+        await store.appendAudit([deps.audit.build('user.email_conflict', id, ctx)])
+      }
+      throw error
+    }
     if (!updated) throw new UsersError('NOT_FOUND', { message: 'No such user.' })
     return toUser(updated)
   }
@@ -156,13 +174,53 @@ export function createUserService(deps: CoreDeps) {
     newPassword: string,
     by: 'self' | 'admin',
     ctx: RequestContext | undefined,
+    options: PasswordChangeOptions,
   ): Promise<void> {
     assertPasswordPolicy(newPassword, config.password, user.username)
     const passwordHash = await hasher.hash(normalizePassword(newPassword))
     const now = clock.now()
-    await store.updateUser(user.id, { passwordHash, updatedAt: now }, { revokeSessionsAt: now }, [
-      deps.audit.build('user.password_changed', user.id, ctx, { by }),
-    ])
+    const revokeApiKeys = options.revokeApiKeys
+      ? {
+          at: now,
+          audit: (keys: { id: string; name: string }[]) =>
+            keys.map((key) =>
+              deps.audit.build('api_key.revoked', user.id, ctx, {
+                api_key_id: key.id,
+                name: key.name,
+                reason: 'password_change',
+              }),
+            ),
+        }
+      : undefined
+    await store.updateUser(
+      user.id,
+      { passwordHash, updatedAt: now },
+      { revokeSessionsAt: now, ...(revokeApiKeys ? { revokeApiKeys } : {}) },
+      [deps.audit.build('user.password_changed', user.id, ctx, { by })],
+    )
+  }
+
+  /** A wrong old password counts against the login lockout of (username, IP) and is audited. */
+  async function oldPasswordFailed(
+    user: UserRecord,
+    reason: 'wrong_old_password' | 'malformed',
+    ctx: RequestContext | undefined,
+  ): Promise<never> {
+    const lock = await lockout.recordFailure(user.username, ctx?.ip)
+    const events = [deps.audit.build('user.password_change_failed', user.id, ctx, { reason })]
+    if (lock.locked) {
+      events.push(
+        deps.audit.build('user.locked', user.id, ctx, {
+          username: user.username,
+          lockout_seconds: lock.retryAfterSeconds,
+        }),
+      )
+    }
+    await store.appendAudit(events)
+    if (lock.locked) {
+      throw new UsersError('ACCOUNT_LOCKED', { retryAfterSeconds: lock.retryAfterSeconds })
+    }
+    throw new UsersError('INVALID_CREDENTIALS', { message: 'The old password is wrong.' })
   }
 
   async function list(filter: UserFilter = {}): Promise<Page<User>> {
@@ -337,18 +395,27 @@ export function createUserService(deps: CoreDeps) {
       oldPassword: string,
       newPassword: string,
       ctx?: RequestContext,
+      options: PasswordChangeOptions = {},
     ) {
+      // A guess at the old password is a login attempt: same hash budget, lockout and audit.
+      hasher.assertCapacity()
       const user = await mustGet(id)
+      await lockout.assertNotLocked(user.username, ctx?.ip)
       if (typeof oldPassword !== 'string' || oldPassword.length > 4 * config.password.max_length) {
-        throw new UsersError('INVALID_CREDENTIALS', { message: 'The old password is wrong.' })
+        return oldPasswordFailed(user, 'malformed', ctx)
       }
       const ok = await hasher.verify(user.passwordHash, normalizePassword(oldPassword))
-      if (!ok)
-        throw new UsersError('INVALID_CREDENTIALS', { message: 'The old password is wrong.' })
-      await setPassword(user, newPassword, 'self', ctx)
+      if (!ok) return oldPasswordFailed(user, 'wrong_old_password', ctx)
+      await lockout.recordSuccess(user.username, ctx?.ip)
+      await setPassword(user, newPassword, 'self', ctx, options)
     },
-    async resetPassword(id: string, newPassword: string, ctx?: RequestContext) {
-      await setPassword(await mustGet(id), newPassword, 'admin', ctx)
+    async resetPassword(
+      id: string,
+      newPassword: string,
+      ctx?: RequestContext,
+      options: PasswordChangeOptions = {},
+    ) {
+      await setPassword(await mustGet(id), newPassword, 'admin', ctx, options)
     },
     async importBatch(rows: ImportUserInput[], ctx?: RequestContext) {
       const results: ImportResult[] = []

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { UsersError } from '../../errors.js'
+import { sha256Hex } from '../../lib/constant-time.js'
 import type { RateLimitDecision, RequestLimiter } from '../../rate-limit/limiter.js'
 import type { Principal } from '../../types.js'
 import type { AppEnv } from '../context.js'
@@ -41,8 +42,14 @@ export function principalOrIpKey(c: Context<AppEnv>): string {
 
 /** {@link principalOrIpKey} outside a Hono context (the server's fast path). */
 export function rateLimitKey(principal: Principal | undefined, ip: string | null): string {
-  return principal ? `user:${principal.user.id}` : `ip:${ip ?? 'unknown'}`
+  if (principal) return `user:${principal.user.id}`
+  if (ip === null) return 'ip:unknown'
+  // An IPv6 zone id (`fe80::1%…`) is as long as the sender likes; the store keeps a digest.
+  return ip.length > MAX_IP_LENGTH ? `ip#${sha256Hex(ip)}` : `ip:${ip}`
 }
+
+/** The longest address without a zone id (an IPv4-mapped IPv6 address). */
+const MAX_IP_LENGTH = 45
 
 /** The key of per-IP budgets. */
 export function ipKey(c: Context<AppEnv>): string {

@@ -6,6 +6,7 @@ import {
   authorizeSelfOrAdmin,
   forbiddenUpdateFields,
 } from '../authz.js'
+import { ipKey } from '../middleware/rate-limit.js'
 import {
   createUserBody,
   DEFAULT_PAGE_SIZE,
@@ -27,7 +28,7 @@ import {
 } from './input.js'
 
 /** `/users` and `/users/:id` (SPEC §6.2). */
-export function registerUserRoutes(app: App, { core, config }: RouteDeps): void {
+export function registerUserRoutes(app: App, { core, config, limiter }: RouteDeps): void {
   const getUser = async (id: string) => {
     const user = await core.users.get(id)
     if (!user) throw new UsersError('NOT_FOUND', { message: 'No such user.' })
@@ -114,6 +115,7 @@ export function registerUserRoutes(app: App, { core, config }: RouteDeps): void 
     const body = jsonBody(c, passwordBody)
     const id = pathId(c, 'id')
     const self = principal.user.id === id
+    const options = { revokeApiKeys: body.revoke_api_keys === true }
     if (as !== 'admin' || (self && body.old_password !== undefined)) {
       if (body.old_password === undefined) {
         throw new UsersError('VALIDATION_ERROR', {
@@ -121,9 +123,22 @@ export function registerUserRoutes(app: App, { core, config }: RouteDeps): void 
           details: { fields: [{ field: 'old_password', message: 'is required' }] },
         })
       }
-      await core.users.changePassword(id, body.old_password, body.new_password, requestContext(c))
+      if (limiter) {
+        // The login budget of this IP (SPEC §2): an old-password check is a login attempt.
+        const decision = await limiter.login.consume(ipKey(c))
+        if (!decision.allowed) {
+          throw new UsersError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds })
+        }
+      }
+      await core.users.changePassword(
+        id,
+        body.old_password,
+        body.new_password,
+        requestContext(c),
+        options,
+      )
     } else {
-      await core.users.resetPassword(id, body.new_password, requestContext(c))
+      await core.users.resetPassword(id, body.new_password, requestContext(c), options)
     }
     return c.body(null, 204)
   })
