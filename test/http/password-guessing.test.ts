@@ -17,6 +17,8 @@ afterEach(async () => {
 })
 
 const from = (ip: string) => ({ 'x-forwarded-for': ip })
+/** The socket of a loopback reverse proxy, which `trusted_proxies` trusts by default. */
+const viaProxy = { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never
 
 /** `POST /users/:id/password` as the user, from `ip`. */
 function change(
@@ -28,6 +30,7 @@ function change(
   return app.app.request(
     `/users/${user.user.id}/password`,
     json('POST', body, { ...bearer(user.token), ...from(ip) }),
+    viaProxy,
   )
 }
 
@@ -61,6 +64,7 @@ describe('old-password checks are treated like logins', () => {
     const login = await t.app.request(
       '/auth/login',
       json('POST', { username: 'guessed', password: USER_PASSWORD }, from('203.0.113.5')),
+      viaProxy,
     )
     expect(await code(login)).toBe('ACCOUNT_LOCKED')
     // From elsewhere the user still changes their password.
@@ -118,6 +122,7 @@ describe('old-password checks are treated like logins', () => {
     const login = await t.app.request(
       '/auth/login',
       json('POST', { username: 'nobody', password: 'x' }, from('203.0.113.9')),
+      viaProxy,
     )
     expect(login.status).toBe(401)
     expect((await change(t, u, wrong, '203.0.113.9')).status).toBe(401)
@@ -137,6 +142,7 @@ describe('old-password checks are treated like logins', () => {
           { new_password: `Reset-Secret-7${i}` },
           { ...bearer(t.adminToken), ...from('203.0.113.9') },
         ),
+        viaProxy,
       )
       expect(reset.status).toBe(204)
     }
