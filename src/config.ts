@@ -99,7 +99,11 @@ const apiKeysSchema = z
   .strict()
 
 const auditSchema = z
-  .object({ retention_days: z.number().int().min(1).max(36_500).default(365) })
+  .object({
+    retention_days: z.number().int().min(1).max(36_500).default(365),
+    // The HMAC key of the audit chain; kept out of the database it protects.
+    chain_key: z.string().min(32).max(1024).optional(),
+  })
   .strict()
 
 const bootstrapSchema = z
@@ -182,6 +186,7 @@ export const SECRET_KEYS: readonly string[] = [
   'bootstrap.admin_password',
   'database_url',
   'rate_limit.redis_url',
+  'audit.chain_key',
 ]
 
 /**

@@ -4,6 +4,7 @@ import { userCountMigration } from './0003-user-count.js'
 import { usersCreatedAtRowidMigration } from './0004-users-created-at-rowid.js'
 import { userActiveCountMigration } from './0005-user-active-count.js'
 import { userRolesMigration } from './0006-user-roles.js'
+import { auditChainKeyMigration } from './0008-audit-chain-key.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   usersCreatedAtRowidMigration,
   userActiveCountMigration,
   userRolesMigration,
+  auditChainKeyMigration,
 ])
