@@ -132,7 +132,11 @@ const apiKeysSchema = z
   .strict()
 
 const auditSchema = z
-  .object({ retention_days: z.number().int().min(1).max(36_500).default(365) })
+  .object({
+    retention_days: z.number().int().min(1).max(36_500).default(365),
+    // The HMAC key of the audit chain; kept out of the database it protects.
+    chain_key: z.string().min(32).max(1024).optional(),
+  })
   .strict()
 
 const bootstrapSchema = z
@@ -227,6 +231,7 @@ export type Config = Readonly<
 export const SECRET_KEYS: readonly string[] = [
   'jwt.key_encryption_secret',
   'bootstrap.admin_password',
+  'audit.chain_key',
 ]
 
 /** Connection URLs: printed and logged with their credentials hidden by {@link redactUrl}. */

@@ -1,5 +1,7 @@
 import { createApiKeyService } from './api-keys/api-key-service.js'
+import { type AuditChainKey, deriveAuditChainKey } from './audit/chain.js'
 import { createAuditEventFactory } from './audit/events.js'
+import { openAuditChain } from './audit/startup.js'
 import { verifyAuditChain } from './audit/verify.js'
 import { createAuthenticator } from './auth/authenticator.js'
 import { type ConfigInput, parseConfig } from './config.js'
@@ -66,6 +68,8 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
   const limiters = options.limiters ?? (ownLimiters as LimiterBackend).createLimiter
   try {
     const migrations = await store.migrate()
+    const chainKey = deriveAuditChainKey(config)
+    await openAuditChain(store, chainKey, migrations, logger)
     hasher = createPasswordHasher({
       policy: config.password,
       onHash: (e) => emit({ type: 'hash', ...e }),
@@ -98,7 +102,7 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
       logger,
       emit,
     }
-    return assemble(deps, migrations, listeners, ownLimiters)
+    return assemble(deps, migrations, listeners, ownLimiters, chainKey)
   } catch (error) {
     keyring?.close()
     await hasher?.close()
@@ -113,6 +117,7 @@ function assemble(
   migrations: UsersCore['migrations'],
   listeners: Set<(event: CoreEvent) => void>,
   ownLimiters: LimiterBackend | undefined,
+  chainKey: AuditChainKey | undefined,
 ): UsersCore {
   const { store, keyring, clock, config, logger } = deps
   const users = createUserService(deps)
@@ -208,7 +213,26 @@ function assemble(
         })
         return { items: page.items.map(toAuditEvent), total: page.total }
       },
-      verify: () => verifyAuditChain(store),
+      verify: () => verifyAuditChain(store, chainKey),
+      async seal() {
+        if (chainKey === undefined) {
+          throw new UsersError('VALIDATION_ERROR', {
+            message: 'set audit.chain_key (or jwt.key_encryption_secret) to seal the audit chain',
+          })
+        }
+        if ((await store.auditChainState()).headTag !== null) return false
+        // Sealing vouches for everything before the head: only a chain that verifies unkeyed.
+        const unkeyed = await verifyAuditChain(store, undefined)
+        if (!unkeyed.ok) {
+          const where = unkeyed.problem
+            ? ` at seq ${unkeyed.problem.seq}: ${unkeyed.problem.reason}`
+            : ''
+          throw new UsersError('CONFLICT', {
+            message: `the audit chain is broken${where}; not sealing it`,
+          })
+        }
+        return store.sealAuditChain()
+      },
       prune: () =>
         store.pruneAudit(new Date(clock.now().getTime() - config.audit.retention_days * DAY_MS)),
     },

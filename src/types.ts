@@ -190,6 +190,8 @@ export interface SigningKeyInfo {
 /** Result of `audit verify`. */
 export interface AuditVerification {
   ok: boolean
+  /** True when the chain key was configured and the chain's sealed head was checked with it. */
+  keyed: boolean
   checked: number
   /** seq of the first broken link and why, when not ok. */
   problem?: { seq: number; reason: string }
@@ -294,6 +296,11 @@ export interface UsersCore {
   readonly audit: {
     list(filter?: AuditFilter): Promise<Page<AuditEvent>>
     verify(): Promise<AuditVerification>
+    /**
+     * Seals an unkeyed chain at its head with the chain key (after `verify`, once the key is
+     * first set on a database that has events); false when it already was sealed.
+     */
+    seal(): Promise<boolean>
     /** Deletes events older than `audit.retention_days`; returns how many. */
     prune(): Promise<number>
   }

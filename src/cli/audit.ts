@@ -1,4 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander'
+import { deriveAuditChainKey } from '../audit/chain.js'
+import type { Config } from '../config.js'
 import { auditEventToWire } from '../http/wire.js'
 import type { AuditFilter } from '../types.js'
 import {
@@ -82,7 +84,8 @@ export function registerAuditCommands(program: Command, io: CliIo, state: CliSta
       await withCore(loadCliConfig(command, io), io, async (core) => {
         const result = await core.audit.verify()
         if (result.ok) {
-          println(io.stdout, `audit chain ok (${result.checked} events)`)
+          const how = result.keyed ? 'keyed' : `unkeyed: ${UNKEYED_MEANING}`
+          println(io.stdout, `audit chain ok (${result.checked} events, ${how})`)
           return
         }
         const where = result.problem
@@ -94,4 +97,25 @@ export function registerAuditCommands(program: Command, io: CliIo, state: CliSta
         state.exitCode = EXIT_ERROR
       })
     })
+
+  audit
+    .command('seal')
+    .description(
+      'seal an unkeyed chain with the chain key at its head (once, after audit verify, when the key is first set on a database with events)',
+    )
+    .action(async (_opts: unknown, command: Command) => {
+      await withCore(loadCliConfig(command, io), io, async (core) => {
+        const sealed = await core.audit.seal()
+        println(io.stdout, sealed ? 'audit chain sealed' : 'audit chain was already sealed')
+      })
+    })
+}
+
+const UNKEYED_MEANING =
+  'neither audit.chain_key nor jwt.key_encryption_secret is set, so anyone who can write to the database can rewrite the chain and verify still passes'
+
+/** Warns once on standard error when the audit chain will not be keyed (`config check`, `serve`). */
+export function warnUnkeyedAudit(config: Config, io: CliIo): void {
+  if (deriveAuditChainKey(config) !== undefined) return
+  io.stderr.write(`users-core: warning: the audit chain is not keyed: ${UNKEYED_MEANING}\n`)
 }

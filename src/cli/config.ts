@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { stringify } from 'smol-toml'
 import { type Config, redactConfig } from '../config.js'
+import { warnUnkeyedAudit } from './audit.js'
 import { type CliIo, loadCliConfig, printJson, println, warnUnknownEnv } from './context.js'
 import { CliError } from './exit-codes.js'
 
@@ -42,6 +43,7 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
         ...fileProblems(loaded.config, io.cwd),
       ]
       if (problems.length > 0) throw new CliError(`invalid configuration: ${problems.join('; ')}`)
+      warnUnkeyedAudit(loaded.config, io)
       println(io.stdout, `config ok (source: ${loaded.file ?? 'defaults'})`)
     })
 

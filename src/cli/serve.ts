@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { createLogger } from '../lib/logger.js'
+import { warnUnkeyedAudit } from './audit.js'
 import {
   type CliIo,
   type CliOutput,
@@ -36,6 +37,7 @@ export function registerServeCommand(program: Command, io: CliIo, state: CliStat
         ...(opts.logLevel !== undefined ? { log_level: opts.logLevel } : {}),
       })
       warnUnknownEnv(loaded, io)
+      warnUnkeyedAudit(loaded.config, io)
       const { config } = loaded
       const [{ init }, { startServer, installSignalHandlers }] = await Promise.all([
         import('../core.js'),

@@ -22,6 +22,7 @@ export const REDACT_PATHS = [
   '*.key',
   '*.admin_password',
   '*.key_encryption_secret',
+  '*.chain_key',
 ]
 
 /** Creates the JSON-lines logger; `destination` defaults to standard output. */

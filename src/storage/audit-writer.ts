@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { computeAuditHash } from '../audit/chain.js'
+import { type AuditChainKey, computeAuditHash, nextTag } from '../audit/chain.js'
 import { prepareQuery, slot } from './prepared.js'
 import type { AuditEventInput } from './records.js'
 import type { Database, Dialect } from './schema.js'
@@ -15,14 +15,23 @@ export type AuditWriter = (
  * locks the row with FOR UPDATE, so concurrent writers queue on it; SQLite already holds the
  * write lock of BEGIN IMMEDIATE), numbers the events head+1.., hashes each onto the previous one,
  * inserts them and moves the head. Call it last in a transaction so the row lock is held briefly.
+ * With `key()` set and the chain sealed, each event also moves the head's HMAC tag: one HMAC an
+ * event, in the same statements as before.
  */
-export function createAuditWriter(db: Kysely<Database>, dialect: Dialect): AuditWriter {
-  const head = db.selectFrom('audit_chain').select(['head_seq', 'head_hash']).where('id', '=', 1)
+export function createAuditWriter(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  key: () => AuditChainKey | undefined,
+): AuditWriter {
+  const head = db
+    .selectFrom('audit_chain')
+    .select(['head_seq', 'head_hash', 'head_tag'])
+    .where('id', '=', 1)
   const readHead = prepareQuery(dialect === 'postgres' ? head.forUpdate() : head)
   const moveHead = prepareQuery(
     db
       .updateTable('audit_chain')
-      .set({ head_seq: slot<number>(0), head_hash: slot(1) })
+      .set({ head_seq: slot<number>(0), head_hash: slot(1), head_tag: slot<string | null>(2) })
       .where('id', '=', 1),
   )
 
@@ -54,6 +63,10 @@ export function createAuditWriter(db: Kysely<Database>, dialect: Dialect): Audit
     if (row === undefined) throw new Error('audit_chain row is missing; run migrations')
     let seq = Number(row.head_seq)
     let prevHash = row.head_hash
+    const chainKey = key()
+    // A sealed chain without the key cannot be extended honestly: the tag is dropped, and verify
+    // reports the chain as no longer sealed.
+    let tag = chainKey === undefined ? null : row.head_tag
     const rows = events.map((event) => {
       // Hash exactly what a reader will parse back, so verification recomputes the same value
       // (a Date or undefined inside details would otherwise hash differently after storage).
@@ -76,6 +89,7 @@ export function createAuditWriter(db: Kysely<Database>, dialect: Dialect): Audit
         hash,
       }
       prevHash = hash
+      if (tag !== null && chainKey !== undefined) tag = nextTag(chainKey, tag, hash)
       return out
     })
     const [only] = rows
@@ -84,6 +98,6 @@ export function createAuditWriter(db: Kysely<Database>, dialect: Dialect): Audit
     } else {
       await trx.insertInto('audit_events').values(rows).execute()
     }
-    await trx.executeQuery(moveHead([seq, prevHash]))
+    await trx.executeQuery(moveHead([seq, prevHash, tag]))
   }
 }

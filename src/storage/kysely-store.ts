@@ -8,7 +8,13 @@ import {
   sql,
   type Updateable,
 } from 'kysely'
-import { GENESIS_HASH } from '../audit/chain.js'
+import {
+  type AuditChainKey,
+  auditKeyCheck,
+  createTagWalker,
+  GENESIS_HASH,
+  sealTag,
+} from '../audit/chain.js'
 import { UsersError } from '../errors.js'
 import { deepFreeze } from '../lib/freeze.js'
 import { createAuditWriter } from './audit-writer.js'
@@ -30,7 +36,7 @@ import {
   toMillis,
   userToRow,
 } from './row-mapping.js'
-import type { AuditEventsTable, Database, Dialect, UsersTable } from './schema.js'
+import type { AuditChainTable, AuditEventsTable, Database, Dialect, UsersTable } from './schema.js'
 import type { SqliteReader } from './sqlite-reader.js'
 import type { AuditQuery, Store, UserPatch, UserQuery } from './store.js'
 
@@ -98,6 +104,8 @@ export interface KyselyStoreOptions {
 }
 
 const DEFAULT_RARE_ROLE_LIMIT = 10_000
+/** Rows read per page when pruning walks the keyed tag over what it deletes. */
+const PRUNE_BATCH = 1000
 
 /**
  * The {@link Store} over Kysely, for SQLite and PostgreSQL alike. Every method is atomic: one
@@ -112,7 +120,8 @@ export function createKyselyStore(
 ): Store {
   const isPg = dialect === 'postgres'
   const bool = isPg ? (b: boolean): number | boolean => b : (b: boolean) => (b ? 1 : 0)
-  const appendAudit = createAuditWriter(db, dialect)
+  let chainKey: AuditChainKey | undefined
+  const appendAudit = createAuditWriter(db, dialect, () => chainKey)
   const { changeStamp, reader, rareRoleLimit = DEFAULT_RARE_ROLE_LIMIT } = options
   const sessionLookups = changeStamp ? createLookupCache<SessionWithUser>(changeStamp) : uncached
   const apiKeyLookups = changeStamp ? createLookupCache<ApiKeyWithOwner>(changeStamp) : uncached
@@ -449,6 +458,45 @@ export function createKyselyStore(
   function readSlow(queries: readonly CompiledQuery[]): Promise<unknown[][]> {
     if (reader !== undefined) return reader.read(queries)
     return Promise.all(queries.map(async (q) => (await db.executeQuery(q)).rows))
+  }
+
+  /**
+   * When pruning cuts into the keyed part of a sealed chain, the tag at the new anchor: walked
+   * over the rows about to go, so verification can resume there without them.
+   */
+  async function keyedStartAfterPrune(
+    trx: Kysely<Database>,
+    state: Selectable<AuditChainTable>,
+    cut: number,
+  ): Promise<{ keyed_seq: number; keyed_tag: string } | Record<string, never>> {
+    if (state.head_tag === null || state.keyed_seq === null || cut < Number(state.keyed_seq)) {
+      return {}
+    }
+    if (chainKey === undefined) throw new Error('pruning a keyed audit chain needs the chain key')
+    const walker = createTagWalker(chainKey, {
+      anchorSeq: Number(state.anchor_seq),
+      anchorHash: state.anchor_hash,
+      keyedSeq: Number(state.keyed_seq),
+      keyedTag: state.keyed_tag,
+    })
+    let after = Number(state.anchor_seq)
+    for (;;) {
+      const rows = await trx
+        .selectFrom('audit_events')
+        .select(['seq', 'hash'])
+        .where('seq', '>', after)
+        .where('seq', '<=', cut)
+        .orderBy('seq', 'asc')
+        .limit(PRUNE_BATCH)
+        .execute()
+      for (const row of rows) walker.step(Number(row.seq), row.hash)
+      const last = rows.at(-1)
+      if (last === undefined) break
+      after = Number(last.seq)
+    }
+    const tag = walker.tag
+    if (tag === undefined) throw new Error('the audit chain lost its keyed start; run audit verify')
+    return { keyed_seq: cut, keyed_tag: tag }
   }
 
   function auditFilters(query: AuditQuery) {
@@ -868,14 +916,52 @@ export function createKyselyStore(
           .where('id', '=', 1)
           .executeTakeFirst()
         if (row === undefined) {
-          return { headSeq: 0, headHash: GENESIS_HASH, anchorSeq: 0, anchorHash: GENESIS_HASH }
+          return {
+            headSeq: 0,
+            headHash: GENESIS_HASH,
+            anchorSeq: 0,
+            anchorHash: GENESIS_HASH,
+            headTag: null,
+            keyedSeq: null,
+            keyedTag: null,
+            keyCheck: null,
+          }
         }
         return {
           headSeq: Number(row.head_seq),
           headHash: row.head_hash,
           anchorSeq: Number(row.anchor_seq),
           anchorHash: row.anchor_hash,
+          headTag: row.head_tag,
+          keyedSeq: row.keyed_seq === null ? null : Number(row.keyed_seq),
+          keyedTag: row.keyed_tag,
+          keyCheck: row.key_check,
         }
+      }),
+
+    setAuditChainKey: (key) => {
+      chainKey = key
+    },
+
+    sealAuditChain: () =>
+      transaction(async (trx) => {
+        if (chainKey === undefined) throw new Error('sealing the audit chain needs a chain key')
+        let chain = trx.selectFrom('audit_chain').selectAll().where('id', '=', 1)
+        if (isPg) chain = chain.forUpdate()
+        const state = await chain.executeTakeFirstOrThrow()
+        if (state.head_tag !== null) return false
+        const seq = Number(state.head_seq)
+        await trx
+          .updateTable('audit_chain')
+          .set({
+            head_tag: sealTag(chainKey, seq, state.head_hash),
+            keyed_seq: seq,
+            keyed_tag: null,
+            key_check: auditKeyCheck(chainKey),
+          })
+          .where('id', '=', 1)
+          .execute()
+        return true
       }),
 
     pruneAudit: (before) =>
@@ -900,13 +986,15 @@ export function createKyselyStore(
           .limit(1)
           .executeTakeFirst()
         if (anchor === undefined) return 0
+        const cut = Number(anchor.seq)
+        const keyed = await keyedStartAfterPrune(trx, state, cut)
         const deleted = await trx
           .deleteFrom('audit_events')
-          .where('seq', '<=', Number(anchor.seq))
+          .where('seq', '<=', cut)
           .executeTakeFirst()
         await trx
           .updateTable('audit_chain')
-          .set({ anchor_seq: Number(anchor.seq), anchor_hash: anchor.hash })
+          .set({ anchor_seq: cut, anchor_hash: anchor.hash, ...keyed })
           .where('id', '=', 1)
           .execute()
         return Number(deleted.numDeletedRows)

@@ -97,13 +97,18 @@ export interface AuditEventsTable {
   hash: string
 }
 
-/** `audit_chain`: the single row holding the chain head and the pruning anchor. */
+/** `audit_chain`: the single row holding the chain head, the pruning anchor and the seal. */
 export interface AuditChainTable {
   id: number
   head_seq: BigCount
   head_hash: string
   anchor_seq: BigCount
   anchor_hash: string
+  /** HMAC tag of the chain up to the head; null while the chain is unkeyed (migration 0008). */
+  head_tag: string | null
+  keyed_seq: BigCount | null
+  keyed_tag: string | null
+  key_check: string | null
 }
 
 /** `users_count`: the single row holding the number of users (and of active ones), kept by triggers on `users`. */

@@ -1,3 +1,4 @@
+import type { AuditChainKey } from '../audit/chain.js'
 import type {
   ApiKeyRecord,
   AuditEventInput,
@@ -94,6 +95,14 @@ export interface AuditChainState {
   /** seq and hash of the last pruned event: verification starts after it. */
   anchorSeq: number
   anchorHash: string
+  /** HMAC tag of the chain up to the head; null while unkeyed. */
+  headTag: string | null
+  /** seq where the keyed tag starts (the seal, or the anchor once pruning passed it). */
+  keyedSeq: number | null
+  /** The tag at `keyedSeq` when pruning moved past the seal; null at the seal itself. */
+  keyedTag: string | null
+  /** HMAC of a constant under the key, to tell a wrong key at start. */
+  keyCheck: string | null
 }
 
 /**
@@ -201,6 +210,13 @@ export interface Store {
   /** Events with seq > afterSeq in seq order, for verification. */
   readAuditChain(afterSeq: number, limit: number): Promise<AuditEventRecord[]>
   auditChainState(): Promise<AuditChainState>
+  /**
+   * The key appends and pruning tag the chain with from now on (undefined: unkeyed). Appends to
+   * a chain that is not sealed stay unkeyed until {@link sealAuditChain}.
+   */
+  setAuditChainKey(key: AuditChainKey | undefined): void
+  /** Seals the chain at its current head with the key; false when it already was sealed. */
+  sealAuditChain(): Promise<boolean>
   /** Deletes events older than `before`, moving the anchor; returns how many. */
   pruneAudit(before: Date): Promise<number>
 }

@@ -51,6 +51,7 @@ describe('the command tree', () => {
         'config print',
         'audit list',
         'audit verify',
+        'audit seal',
         'import',
         'export',
         'hash calibrate',

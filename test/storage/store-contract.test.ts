@@ -1273,6 +1273,11 @@ for (const { target, skip } of targets) {
           headHash: prev,
           anchorSeq: 0,
           anchorHash: GENESIS_HASH,
+          // No chain key was handed to this store: the chain stays unsealed.
+          headTag: null,
+          keyedSeq: null,
+          keyedTag: null,
+          keyCheck: null,
         })
         expect((await store.readAuditChain(1, 1)).map((r) => r.seq)).toEqual([2])
       })

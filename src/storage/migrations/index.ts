@@ -5,6 +5,7 @@ import { usersCreatedAtRowidMigration } from './0004-users-created-at-rowid.js'
 import { userActiveCountMigration } from './0005-user-active-count.js'
 import { userRolesMigration } from './0006-user-roles.js'
 import { sessionFormerHashesMigration } from './0007-session-former-hashes.js'
+import { auditChainKeyMigration } from './0008-audit-chain-key.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   userActiveCountMigration,
   userRolesMigration,
   sessionFormerHashesMigration,
+  auditChainKeyMigration,
 ])
