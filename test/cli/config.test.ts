@@ -54,6 +54,7 @@ describe('config check', { timeout: 120_000 }, () => {
         USERS_CORE_PASSWORD_ARGON2_MEMORY_COST: '1048576',
         USERS_CORE_PASSWORD_ARGON2_TIME_COST: '20',
         USERS_CORE_PASSWORD_MAX_CONCURRENT_HASHES: String(4 * cpus),
+        USERS_CORE_AUDIT_CHAIN_KEY: 'k'.repeat(32),
       },
       cwd: box.dir,
     })
