@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { type Algorithm, hash } from '@node-rs/argon2'
 import BetterSqlite3 from 'better-sqlite3'
 import type { ConfigInput } from '../src/config.js'
-import type { UserRecord } from '../src/storage/records.js'
+import type { UserRecord } from '../src/domain/records.js'
 import { PRODUCT_ROOT } from './lib/build.js'
 import { announce } from './lib/child.js'
 import {

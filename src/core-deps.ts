@@ -1,12 +1,12 @@
 import type { AuditEventFactory } from './audit/events.js'
 import type { Config } from './config.js'
+import type { Store } from './domain/store.js'
 import type { Clock } from './lib/clock.js'
 import type { Logger } from './lib/logger.js'
 import type { Random } from './lib/random.js'
 import type { EmailConflictBudget } from './lockout/email-conflict-budget.js'
 import type { LoginLockout } from './lockout/login-lockout.js'
 import type { PasswordHasher } from './passwords/hasher.js'
-import type { Store } from './storage/store.js'
 import type { Keyring } from './tokens/keyring.js'
 import type { CoreEvent } from './types.js'
 

@@ -4,8 +4,8 @@ import type {
   AuditActor,
   AuditEventRecord,
   SigningAlgorithm,
-} from './storage/records.js'
-import type { AuditChainState, MigrationResult, Page } from './storage/store.js'
+} from './domain/records.js'
+import type { AuditChainState, MigrationResult, Page } from './domain/store.js'
 
 export type { ApiKeyPermission, AuditActor, Config, ConfigInput, Page, SigningAlgorithm }
 

@@ -7,7 +7,7 @@ import {
   sign,
 } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { SigningAlgorithm } from '../../src/storage/records.js'
+import type { SigningAlgorithm } from '../../src/domain/records.js'
 
 /** Claims shaped like a users-core access token (SPEC §4.1), so payload sizes match. */
 function claims(): Record<string, unknown> {

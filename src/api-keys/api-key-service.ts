@@ -1,8 +1,8 @@
 import type { CoreDeps } from '../core-deps.js'
+import type { ApiKeyRecord, UserRecord } from '../domain/records.js'
 import { UsersError } from '../errors.js'
 import { sha256Hex } from '../lib/constant-time.js'
 import { BASE62 } from '../lib/random.js'
-import type { ApiKeyRecord, UserRecord } from '../storage/records.js'
 import { computeScope } from '../tokens/scopes.js'
 import type {
   ApiKeyInfo,

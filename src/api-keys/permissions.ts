@@ -1,4 +1,4 @@
-import type { ApiKeyPermission } from '../storage/records.js'
+import type { ApiKeyPermission } from '../domain/records.js'
 import type { Principal } from '../types.js'
 
 /** Every permission a key can name (SPEC §5). */

@@ -1,5 +1,5 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
-import type { AuditEventInput } from '../storage/records.js'
+import type { AuditChainKey, AuditEventInput } from '../domain/records.js'
 
 /** The `prevHash` of the first event ever written. */
 export const GENESIS_HASH = '0'.repeat(64)
@@ -37,9 +37,6 @@ export function canonicalize(value: unknown): unknown {
   }
   return value
 }
-
-/** The HMAC key that seals the chain; never stored in the database. */
-export type AuditChainKey = Buffer
 
 const CHAIN_KEY_INFO = 'users-core audit chain key v1'
 const DERIVED_KEY_INFO = 'users-core audit chain key from jwt.key_encryption_secret v1'

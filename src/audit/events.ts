@@ -1,7 +1,7 @@
 import { v7 as timeOrderedUuid } from 'uuid'
+import type { AuditActor, AuditEventInput, AuditEventType } from '../domain/records.js'
 import type { Clock } from '../lib/clock.js'
 import type { Random } from '../lib/random.js'
-import type { AuditActor, AuditEventInput, AuditEventType } from '../storage/records.js'
 import type { RequestContext } from '../types.js'
 
 /** Details keys that must never reach an audit row, whatever a caller passes (SPEC §8). */

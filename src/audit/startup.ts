@@ -1,8 +1,8 @@
+import type { AuditChainKey } from '../domain/records.js'
+import { AUDIT_CHAIN_KEY_MIGRATION, type MigrationResult, type Store } from '../domain/store.js'
 import { UsersError } from '../errors.js'
 import type { Logger } from '../lib/logger.js'
-import { AUDIT_CHAIN_KEY_MIGRATION } from '../storage/migrations/0008-audit-chain-key.js'
-import type { MigrationResult, Store } from '../storage/store.js'
-import { type AuditChainKey, auditKeyCheck, sameTag } from './chain.js'
+import { auditKeyCheck, sameTag } from './chain.js'
 
 /**
  * Hands the chain key to the store and checks it against the chain at start: a sealed chain

@@ -1,12 +1,7 @@
-import type { AuditChainState, Store } from '../storage/store.js'
+import type { AuditChainKey } from '../domain/records.js'
+import type { AuditChainState, Store } from '../domain/store.js'
 import type { AuditVerification } from '../types.js'
-import {
-  type AuditChainKey,
-  auditKeyCheck,
-  computeAuditHash,
-  createTagWalker,
-  sameTag,
-} from './chain.js'
+import { auditKeyCheck, computeAuditHash, createTagWalker, sameTag } from './chain.js'
 
 const BATCH = 1000
 

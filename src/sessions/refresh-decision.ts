@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
+import type { SessionRecord } from '../domain/records.js'
 import { constantTimeEqual } from '../lib/constant-time.js'
-import type { SessionRecord } from '../storage/records.js'
 
 /**
  * How many replaced refresh tokens a session remembers for reuse detection; one replaced longer

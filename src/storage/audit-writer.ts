@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely'
-import { type AuditChainKey, computeAuditHash, nextTag } from '../audit/chain.js'
-import { prepareQuery, slot } from './prepared.js'
-import type { AuditEventInput } from './records.js'
-import type { Database, Dialect } from './schema.js'
+import { computeAuditHash, nextTag } from '../audit/chain.js'
+import type { AuditChainKey, AuditEventInput } from '../domain/records.js'
+import { type Param, prepareQuery } from './prepared.js'
+import type { Database } from './schema.js'
 
 /** Appends audit events to the hash chain inside the caller's transaction. */
 export type AuditWriter = (
@@ -20,46 +20,60 @@ export type AuditWriter = (
  */
 export function createAuditWriter(
   db: Kysely<Database>,
-  dialect: Dialect,
+  lockChainRow: boolean,
   key: () => AuditChainKey | undefined,
 ): AuditWriter {
-  const head = db
-    .selectFrom('audit_chain')
-    .select(['head_seq', 'head_hash', 'head_tag'])
-    .where('id', '=', 1)
-  const readHead = prepareQuery(dialect === 'postgres' ? head.forUpdate() : head)
+  const readHead = prepareQuery(() => {
+    const head = db
+      .selectFrom('audit_chain')
+      .select(['head_seq', 'head_hash', 'head_tag'])
+      .where('id', '=', 1)
+    return lockChainRow ? head.forUpdate() : head
+  })
   const moveHead = prepareQuery(
-    db
-      .updateTable('audit_chain')
-      .set({ head_seq: slot<number>(0), head_hash: slot(1), head_tag: slot<string | null>(2) })
-      .where('id', '=', 1),
+    (headSeq: Param<number>, headHash: Param<string>, headTag: Param<string | null>) =>
+      db
+        .updateTable('audit_chain')
+        .set({ head_seq: headSeq, head_hash: headHash, head_tag: headTag })
+        .where('id', '=', 1),
   )
-
-  const columns = [
-    'seq',
-    'id',
-    'at',
-    'type',
-    'actor_type',
-    'actor_id',
-    'user_id',
-    'ip',
-    'user_agent',
-    'request_id',
-    'details',
-    'prev_hash',
-    'hash',
-  ] as const
   // One event per change is the common case (every login, every refresh): compiled once.
   const insertOne = prepareQuery(
-    db
-      .insertInto('audit_events')
-      .values(Object.fromEntries(columns.map((name, i) => [name, slot(i)])) as never),
+    (
+      seq: Param<number>,
+      id: Param<string>,
+      at: Param<number>,
+      type: Param<string>,
+      actorType: Param<string>,
+      actorId: Param<string | null>,
+      userId: Param<string | null>,
+      ip: Param<string | null>,
+      userAgent: Param<string | null>,
+      requestId: Param<string | null>,
+      details: Param<string>,
+      prevHash: Param<string>,
+      hash: Param<string>,
+    ) =>
+      db.insertInto('audit_events').values({
+        seq,
+        id,
+        at,
+        type,
+        actor_type: actorType,
+        actor_id: actorId,
+        user_id: userId,
+        ip,
+        user_agent: userAgent,
+        request_id: requestId,
+        details,
+        prev_hash: prevHash,
+        hash,
+      }),
   )
 
   return async (trx, events) => {
     if (events.length === 0) return
-    const row = (await trx.executeQuery(readHead([]))).rows[0]
+    const row = (await trx.executeQuery(readHead())).rows[0]
     if (row === undefined) throw new Error('audit_chain row is missing; run migrations')
     let seq = Number(row.head_seq)
     let prevHash = row.head_hash
@@ -94,10 +108,26 @@ export function createAuditWriter(
     })
     const [only] = rows
     if (rows.length === 1 && only) {
-      await trx.executeQuery(insertOne(columns.map((name) => only[name])))
+      await trx.executeQuery(
+        insertOne(
+          only.seq,
+          only.id,
+          only.at,
+          only.type,
+          only.actor_type,
+          only.actor_id,
+          only.user_id,
+          only.ip,
+          only.user_agent,
+          only.request_id,
+          only.details,
+          only.prev_hash,
+          only.hash,
+        ),
+      )
     } else {
       await trx.insertInto('audit_events').values(rows).execute()
     }
-    await trx.executeQuery(moveHead([seq, prevHash, tag]))
+    await trx.executeQuery(moveHead(seq, prevHash, tag))
   }
 }

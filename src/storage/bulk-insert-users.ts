@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely'
-import type { UserRecord } from './records.js'
+import type { UserRecord } from '../domain/records.js'
 import { userToRow } from './row-mapping.js'
 import type { Database, Dialect } from './schema.js'
 
@@ -30,7 +30,7 @@ export async function bulkInsertUsers(
   trx: Kysely<Database>,
   dialect: Dialect,
   users: readonly UserRecord[],
-): Promise<{ inserted: string[]; skipped: string[] }> {
+): Promise<{ inserted: UserRecord[]; skipped: UserRecord[] }> {
   const bool = dialect === 'sqlite' ? (b: boolean) => (b ? 1 : 0) : (b: boolean) => b
   const insertedIds = new Map<string, number>()
   const texts = new Map<number, string>()
@@ -50,14 +50,14 @@ export async function bulkInsertUsers(
     for (const { id } of result.rows) insertedIds.set(id, (insertedIds.get(id) ?? 0) + 1)
   }
   // Walk the input in order so a duplicate inside the batch counts as skipped, not inserted.
-  const inserted: string[] = []
-  const skipped: string[] = []
+  const inserted: UserRecord[] = []
+  const skipped: UserRecord[] = []
   for (const user of users) {
     const left = insertedIds.get(user.id) ?? 0
     if (left > 0) {
       insertedIds.set(user.id, left - 1)
-      inserted.push(user.username)
-    } else skipped.push(user.username)
+      inserted.push(user)
+    } else skipped.push(user)
   }
   return { inserted, skipped }
 }

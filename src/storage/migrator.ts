@@ -1,10 +1,8 @@
 import { type Kysely, sql } from 'kysely'
+import type { MigrationResult } from '../domain/store.js'
 import { MIGRATIONS, type Migration } from './migrations/index.js'
+import { MIGRATION_LOCK_KEY } from './postgres/locks.js'
 import type { Database, Dialect } from './schema.js'
-import type { MigrationResult } from './store.js'
-
-/** Session-level advisory lock key serialising migrators across PostgreSQL clients. */
-export const MIGRATION_LOCK_KEY = 7_306_114_001
 
 /**
  * Applies pending migrations exactly once, even when several processes start together:

@@ -1,9 +1,9 @@
 import type { Config } from '../config.js'
+import type { Store } from '../domain/store.js'
 import type { Logger } from '../lib/logger.js'
 import { createKyselyStore } from './kysely-store.js'
-import { createPostgresKysely } from './postgres.js'
-import { openSqliteKysely } from './sqlite.js'
-import type { Store } from './store.js'
+import { createPostgresKysely } from './postgres/open.js'
+import { openSqliteKysely } from './sqlite/open.js'
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely'
+import type { Insertable, Selectable, Updateable } from 'kysely'
 import type {
   ApiKeyPermission,
   ApiKeyRecord,
@@ -8,7 +8,8 @@ import type {
   SigningAlgorithm,
   SigningKeyRecord,
   UserRecord,
-} from './records.js'
+} from '../domain/records.js'
+import type { UserPatch } from '../domain/store.js'
 import type {
   ApiKeysTable,
   AuditEventsTable,
@@ -45,6 +46,24 @@ export function userToRow(u: UserRecord, bool: (b: boolean) => number | boolean)
     updated_at: toMillis(u.updatedAt),
     last_login: toMillisOrNull(u.lastLogin),
   } satisfies Insertable<UsersTable>
+}
+
+/** The columns a {@link UserPatch} sets; `bool` encodes booleans for the dialect. */
+export function userPatchToSet(
+  patch: UserPatch,
+  bool: (b: boolean) => number | boolean,
+): Updateable<UsersTable> {
+  const set: Updateable<UsersTable> = { updated_at: toMillis(patch.updatedAt) }
+  if (patch.email !== undefined) {
+    set.email = patch.email
+    set.email_lower = patch.email === null ? null : patch.email.toLowerCase()
+  }
+  if (patch.displayName !== undefined) set.display_name = patch.displayName
+  if (patch.active !== undefined) set.active = bool(patch.active)
+  if (patch.roles !== undefined) set.roles = JSON.stringify(patch.roles)
+  if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash
+  if (patch.lastLogin !== undefined) set.last_login = toMillis(patch.lastLogin)
+  return set
 }
 
 /** A users row as a record. */

@@ -3,8 +3,8 @@ import { createLocalJWKSet, jwtVerify } from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../config.js'
+import type { SigningAlgorithm } from '../domain/records.js'
 import { createManualClock } from '../lib/clock.js'
-import type { SigningAlgorithm } from '../storage/records.js'
 import {
   type AccessTokenClaims,
   buildAccessTokenClaims,

@@ -1,9 +1,9 @@
 import { createPublicKey } from 'node:crypto'
 import { decodeProtectedHeader } from 'jose'
 import { API_KEY_PERMISSIONS } from '../api-keys/permissions.js'
+import type { ApiKeyPermission } from '../domain/records.js'
 import { UsersError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
-import type { ApiKeyPermission } from '../storage/records.js'
 import type { PublicJwk } from '../types.js'
 import { type JwsVerifier, verifyCompactJws } from './jws.js'
 

@@ -1,5 +1,5 @@
 import { type KeyObject, sign, verify } from 'node:crypto'
-import type { SigningAlgorithm } from '../storage/records.js'
+import type { SigningAlgorithm } from '../domain/records.js'
 
 /** What signs a JWS: the key id for the header, its algorithm and the parsed private key. */
 export interface JwsSigner {

@@ -1,5 +1,5 @@
-import type { SigningKeyRecord } from '../storage/records.js'
-import type { KeyRotation } from '../storage/store.js'
+import type { SigningKeyRecord } from '../domain/records.js'
+import type { KeyRotation } from '../domain/store.js'
 
 // Pure life-cycle decisions over signing keys (STYLE habit 6); the keyring does the I/O.
 

@@ -1,16 +1,16 @@
 import { createHash, type KeyObject } from 'node:crypto'
 import type { Config } from '../config.js'
-import { isUsersError, UsersError } from '../errors.js'
-import type { Clock } from '../lib/clock.js'
-import type { Logger } from '../lib/logger.js'
-import type { Random } from '../lib/random.js'
 import type {
   ApiKeyPermission,
   AuditEventInput,
   SigningAlgorithm,
   SigningKeyRecord,
-} from '../storage/records.js'
-import type { Store } from '../storage/store.js'
+} from '../domain/records.js'
+import type { Store } from '../domain/store.js'
+import { isUsersError, UsersError } from '../errors.js'
+import type { Clock } from '../lib/clock.js'
+import type { Logger } from '../lib/logger.js'
+import type { Random } from '../lib/random.js'
 import type { PublicJwk, SigningKeyInfo } from '../types.js'
 import {
   type AccessTokenVerifier,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { calculateJwkThumbprint } from 'jose'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { SigningAlgorithm } from '../storage/records.js'
+import type { SigningAlgorithm } from '../domain/records.js'
 import { generateSigningKey, loadPrivateKeyFile } from './signing-key.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'users-core-keys-'))

@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { calculateJwkThumbprint } from 'jose'
+import type { SigningAlgorithm } from '../domain/records.js'
 import { UsersError } from '../errors.js'
-import type { SigningAlgorithm } from '../storage/records.js'
 import type { PublicJwk } from '../types.js'
 
 /** A signing key ready to use: its id, public JWK and the parsed private key. */

@@ -1,5 +1,5 @@
+import type { UserRecord } from '../domain/records.js'
 import { deepFreeze, derivedOfFrozen } from '../lib/freeze.js'
-import type { UserRecord } from '../storage/records.js'
 import type { User } from '../types.js'
 
 /**

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { isAdminPrincipal } from '../api-keys/permissions.js'
 import type { CoreDeps } from '../core-deps.js'
+import type { AuditEventInput, UserRecord } from '../domain/records.js'
+import type { UserPatch } from '../domain/store.js'
 import { UsersError } from '../errors.js'
 import { BASE62 } from '../lib/random.js'
 import { checkHashCost, hashCostBound } from '../passwords/hash-cost.js'
@@ -9,8 +11,6 @@ import {
   checkPasswordPolicy,
   normalizePassword,
 } from '../passwords/policy.js'
-import type { AuditEventInput, UserRecord } from '../storage/records.js'
-import type { UserPatch } from '../storage/store.js'
 import type {
   CreateUserInput,
   ExportedUser,

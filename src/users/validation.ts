@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import type { ApiKeyPermission } from '../domain/records.js'
 import { UsersError } from '../errors.js'
-import type { ApiKeyPermission } from '../storage/records.js'
 import type { CreateUserInput, UpdateUserInput } from '../types.js'
 
 // Account field rules of SPEC §3, shared by the core and the HTTP layer so both say the same.

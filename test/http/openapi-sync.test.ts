@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { init } from '../../src/core.js'
+import { AUDIT_EVENT_TYPES } from '../../src/domain/records.js'
 import { ERROR_STATUS } from '../../src/errors.js'
 import { createApp } from '../../src/http/app.js'
 import { openApiDocument, openApiFilePath, openApiRoutes } from '../../src/http/openapi.js'
 import { createLogger } from '../../src/lib/logger.js'
-import { AUDIT_EVENT_TYPES } from '../../src/storage/records.js'
 import type { UsersCore } from '../../src/types.js'
 import { resolveRef } from '../helpers/openapi-validator.js'
 

@@ -7,11 +7,6 @@ import { promisify } from 'node:util'
 import { type Kysely, type SqlBool, sql } from 'kysely'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { computeAuditHash, GENESIS_HASH } from '../../src/audit/chain.js'
-import { isUsersError, type UsersError } from '../../src/errors.js'
-import { createKyselyStore } from '../../src/storage/kysely-store.js'
-import { MIGRATIONS } from '../../src/storage/migrations/index.js'
-import { runMigrations } from '../../src/storage/migrator.js'
-import { createPostgresKysely } from '../../src/storage/postgres.js'
 import type {
   ApiKeyRecord,
   AuditEventInput,
@@ -19,11 +14,16 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   UserRecord,
-} from '../../src/storage/records.js'
+} from '../../src/domain/records.js'
+import type { Store } from '../../src/domain/store.js'
+import { isUsersError, type UsersError } from '../../src/errors.js'
+import { createKyselyStore } from '../../src/storage/kysely-store.js'
+import { MIGRATIONS } from '../../src/storage/migrations/index.js'
+import { runMigrations } from '../../src/storage/migrator.js'
+import { createPostgresKysely } from '../../src/storage/postgres/open.js'
 import { sessionToRow } from '../../src/storage/row-mapping.js'
 import type { Database, SessionsTable } from '../../src/storage/schema.js'
-import { createSqliteKysely, openSqliteKysely } from '../../src/storage/sqlite.js'
-import type { Store } from '../../src/storage/store.js'
+import { createSqliteKysely, openSqliteKysely } from '../../src/storage/sqlite/open.js'
 import {
   createTempPostgresDatabase,
   postgresUnavailableReason,

@@ -1,9 +1,7 @@
 import type { Kysely } from 'kysely'
+import { AUDIT_CHAIN_KEY_MIGRATION } from '../../domain/store.js'
 import type { Dialect } from '../schema.js'
 import type { Migration } from './migration.js'
-
-/** The name `init` looks for: a chain key present when this runs seals the chain at once. */
-export const AUDIT_CHAIN_KEY_MIGRATION = '0008_audit_chain_key'
 
 /**
  * Room beside the chain head for its HMAC seal: `head_tag` (the keyed tag of the chain up to

@@ -79,6 +79,9 @@ export interface SigningKeyRecord {
   expiresAt: Date | null
 }
 
+/** The HMAC key that seals the audit chain; never stored in the database. */
+export type AuditChainKey = Buffer
+
 /** Who performed an audited action. */
 export interface AuditActor {
   type: 'user' | 'api_key' | 'system' | 'anonymous'

@@ -1,4 +1,4 @@
-import { deepFreeze } from '../lib/freeze.js'
+import { deepFreeze } from '../../lib/freeze.js'
 
 /** Entries kept at most; the oldest goes first. */
 const DEFAULT_CAPACITY = 10_000

@@ -1,12 +1,11 @@
 import { resolve } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely'
-import { UsersError } from '../errors.js'
-import type { Database } from './schema.js'
-import { createSqliteReader, type SqliteReader } from './sqlite-reader.js'
-
-/** Prepared statements kept per connection; hot paths reuse theirs instead of re-preparing. */
-const STATEMENT_CACHE_SIZE = 256
+import { Kysely, SqliteDialect } from 'kysely'
+import { UsersError } from '../../errors.js'
+import type { Database } from '../schema.js'
+import { createChangeStamp } from './change-stamp.js'
+import { createSqliteReader, type SqliteReader } from './reader.js'
+import { withStatementCache } from './statement-cache.js'
 
 /** The file path of a `sqlite://PATH` URL (relative to `cwd`), or `:memory:`. */
 export function sqlitePath(url: string, cwd: string = process.cwd()): string {
@@ -70,78 +69,16 @@ export interface SqliteKysely {
  */
 export function openSqliteKysely(url: string, cwd?: string): SqliteKysely {
   const raw = openSqliteDatabase(url, cwd)
-  const dataVersion = raw.prepare('PRAGMA data_version').pluck()
-  let localWrites = 0
-  let externalCommits = 0
-  let lastDataVersion = dataVersion.get()
-  const database = withStatementCache(raw, () => {
-    localWrites++
-  })
+  const stamp = createChangeStamp(raw)
+  const database = withStatementCache(raw, stamp.countWrite)
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
     reader: raw.memory ? undefined : createSqliteReader(raw.name),
-    changeStamp() {
-      const version = dataVersion.get()
-      if (version !== lastDataVersion) {
-        lastDataVersion = version
-        externalCommits++
-      }
-      return localWrites + externalCommits
-    },
+    changeStamp: stamp.read,
   }
 }
 
 /** A Kysely instance over a SQLite URL (`sqlite://PATH` or `sqlite::memory:`). */
 export function createSqliteKysely(url: string, cwd?: string): Kysely<Database> {
   return openSqliteKysely(url, cwd).db
-}
-
-/**
- * Wraps a database so each distinct SQL text is prepared once (bounded, oldest evicted), and
- * calls `onWrite` just before each run of a statement that can write.
- */
-function withStatementCache(
-  db: BetterSqlite3.Database,
-  onWrite: () => void,
-  size = STATEMENT_CACHE_SIZE,
-): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>()
-  return {
-    close: () => db.close(),
-    prepare(text: string): SqliteStatement {
-      let stmt = cache.get(text)
-      if (stmt === undefined) {
-        const prepared = db.prepare(text)
-        // `readonly` is SQLite's own verdict (sqlite3_stmt_readonly): false for any INSERT,
-        // UPDATE, DELETE or DDL, with or without RETURNING; true for SELECT, BEGIN, COMMIT.
-        stmt = prepared.readonly
-          ? (prepared as unknown as SqliteStatement)
-          : countingWrites(prepared as unknown as SqliteStatement, onWrite)
-        if (cache.size >= size) {
-          const oldest = cache.keys().next()
-          if (!oldest.done) cache.delete(oldest.value)
-        }
-        cache.set(text, stmt)
-      }
-      return stmt
-    },
-  }
-}
-
-function countingWrites(stmt: SqliteStatement, onWrite: () => void): SqliteStatement {
-  return {
-    reader: stmt.reader,
-    all(parameters) {
-      onWrite()
-      return stmt.all(parameters)
-    },
-    run(parameters) {
-      onWrite()
-      return stmt.run(parameters)
-    },
-    iterate(parameters) {
-      onWrite()
-      return stmt.iterate(parameters)
-    },
-  }
 }

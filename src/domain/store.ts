@@ -1,6 +1,6 @@
-import type { AuditChainKey } from '../audit/chain.js'
 import type {
   ApiKeyRecord,
+  AuditChainKey,
   AuditEventInput,
   AuditEventRecord,
   SessionRecord,
@@ -26,6 +26,12 @@ export interface AuditQuery {
   until?: Date
   limit: number
   offset: number
+}
+
+/** Where {@link Store.listUsersOldestFirst} resumes: the last user of the previous page. */
+export interface UserCursor {
+  createdAt: Date
+  id: string
 }
 
 /** A page of rows plus the count of all matches. */
@@ -87,6 +93,9 @@ export interface MigrationResult {
   alreadyApplied: string[]
 }
 
+/** The migration that made room for the audit seal: when it ran just now, start-up seals the chain. */
+export const AUDIT_CHAIN_KEY_MIGRATION = '0008_audit_chain_key'
+
 /** The head of the audit hash chain and the anchor left by retention pruning. */
 export interface AuditChainState {
   /** seq and hash of the newest event (0 and the genesis hash when empty). */
@@ -129,14 +138,23 @@ export interface Store {
    * concurrent callers, in any process, gets true. Audit is written only by the winner.
    */
   insertFirstUser(user: UserRecord, audit: AuditEventInput[]): Promise<boolean>
-  /** Bulk insert for import and seeding; rows whose username or email is taken are skipped. */
+  /**
+   * Bulk insert for import and seeding; rows whose username or email is taken (also by an
+   * earlier row of `users`) are skipped. Returns usernames in input order. `audit` may be built
+   * from the users actually inserted, to be written in the same transaction.
+   */
   insertUsers(
     users: UserRecord[],
-    audit: AuditEventInput[],
+    audit: AuditEventInput[] | ((inserted: readonly UserRecord[]) => AuditEventInput[]),
   ): Promise<{ inserted: string[]; skipped: string[] }>
   findUserById(id: string): Promise<UserRecord | undefined>
   /** Case-insensitive lookup. */
   findUserByUsername(username: string): Promise<UserRecord | undefined>
+  /**
+   * Up to `limit` users oldest first by `(createdAt, id)`, those after `after` (keyset paging:
+   * rows inserted meanwhile never shift a page, and a walk never repeats a row).
+   */
+  listUsersOldestFirst(after: UserCursor | undefined, limit: number): Promise<UserRecord[]>
   /** A page newest first (ties in a fixed order); `total` counts every match. */
   listUsers(query: UserQuery): Promise<Page<UserRecord>>
   /** The number of users, from the count the database keeps exact on every insert and delete. */

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { CompiledQuery } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openSqliteDatabase } from './sqlite.js'
-import { createSqliteReader, type SqliteReader } from './sqlite-reader.js'
+import { openSqliteDatabase } from './open.js'
+import { createSqliteReader, type SqliteReader } from './reader.js'
 
 const q = (sql: string, ...parameters: unknown[]) => CompiledQuery.raw(sql, parameters)
 

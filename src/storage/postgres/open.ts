@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import type { Logger } from '../lib/logger.js'
-import type { Database } from './schema.js'
+import type { Logger } from '../../lib/logger.js'
+import type { Database } from '../schema.js'
 
 /** Per-statement limit: a stuck query fails instead of holding a pool slot forever. */
 export const STATEMENT_TIMEOUT_MS = 5000
