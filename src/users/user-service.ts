@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { isAdminPrincipal } from '../api-keys/permissions.js'
 import type { CoreDeps } from '../core-deps.js'
 import type { AuditEventInput, UserRecord } from '../domain/records.js'
-import type { UserPatch } from '../domain/store.js'
+import type { UserCursor, UserPatch } from '../domain/store.js'
 import { UsersError } from '../errors.js'
 import { BASE62 } from '../lib/random.js'
 import { checkHashCost, hashCostBound } from '../passwords/hash-cost.js'
@@ -52,6 +52,8 @@ const importLineSchema = z.strictObject({
   last_login: rfc3339.nullable().optional(),
 })
 const DEFAULT_LIMIT = 50
+/** Users read per page by the export walk. */
+const EXPORT_PAGE_SIZE = 500
 const MAX_LIMIT = 1000
 
 /** User accounts: create, read, update, delete, passwords, import and export (SPEC §3). */
@@ -250,7 +252,8 @@ export function createUserService(deps: CoreDeps) {
 
   const importCostBound = hashCostBound(config.password)
 
-  async function importOne(row: ImportUserInput, ctx?: RequestContext): Promise<ImportResult> {
+  /** A valid import line as the record to insert, or why it fails. */
+  function importRecord(row: ImportUserInput): UserRecord | { status: 'failed'; reason: string } {
     const parsed = importLineSchema.safeParse(row)
     if (!parsed.success) return { status: 'failed', reason: importProblems(parsed.error) }
     const valid = parsed.data
@@ -262,11 +265,7 @@ export function createUserService(deps: CoreDeps) {
     if (cost.verdict === 'over') {
       return { status: 'failed', reason: `password_hash: ${cost.reason}` }
     }
-    const createdAt = valid.created_at ? new Date(valid.created_at) : clock.now()
-    if (await store.findUserByUsername(valid.username)) {
-      return { status: 'skipped', reason: 'username exists' }
-    }
-    const record = newUserRecord(
+    return newUserRecord(
       {
         username: valid.username,
         email: valid.email ?? null,
@@ -274,29 +273,74 @@ export function createUserService(deps: CoreDeps) {
         ...(valid.roles ? { roles: valid.roles } : {}),
       },
       valid.password_hash,
-      { active: valid.active ?? true, createdAt },
+      {
+        active: valid.active ?? true,
+        createdAt: valid.created_at ? new Date(valid.created_at) : clock.now(),
+      },
     )
-    try {
-      await store.insertUser(record, [
-        deps.audit.build('user.created', record.id, ctx, {
-          username: record.username,
-          source: 'import',
-        }),
-      ])
-    } catch (error) {
-      if (error instanceof UsersError && error.code === 'CONFLICT') {
-        return { status: 'skipped', reason: `${fieldOf(error)} exists` }
-      }
-      throw error
-    }
-    return { status: 'imported', id: record.id }
   }
 
-  async function* exportAll(): AsyncIterable<ExportedUser> {
-    const pageSize = 500
-    for (let offset = 0; ; offset += pageSize) {
-      const page = await store.listUsers({ limit: pageSize, offset })
-      for (const u of page.items) {
+  /**
+   * One bulk insert for the valid rows. A row whose username or email an earlier row of the
+   * batch takes is skipped before it; one the database already holds is skipped by the insert.
+   */
+  async function importBatch(
+    rows: ImportUserInput[],
+    ctx?: RequestContext,
+  ): Promise<ImportResult[]> {
+    const results: ImportResult[] = []
+    const pending: { index: number; record: UserRecord }[] = []
+    const usernames = new Set<string>()
+    const emails = new Set<string>()
+    for (const [index, row] of rows.entries()) {
+      const record = importRecord(row)
+      if ('status' in record) {
+        results[index] = record
+        continue
+      }
+      const username = record.username.toLowerCase()
+      const email = record.email?.toLowerCase()
+      if (usernames.has(username)) results[index] = { status: 'skipped', reason: 'username exists' }
+      else if (email !== undefined && emails.has(email)) {
+        results[index] = { status: 'skipped', reason: 'email exists' }
+      } else {
+        usernames.add(username)
+        if (email !== undefined) emails.add(email)
+        pending.push({ index, record })
+      }
+    }
+    if (pending.length === 0) return results
+    const { skipped } = await store.insertUsers(
+      pending.map((p) => p.record),
+      (inserted) =>
+        inserted.map((record) =>
+          deps.audit.build('user.created', record.id, ctx, {
+            username: record.username,
+            source: 'import',
+          }),
+        ),
+    )
+    // Usernames are unique within `pending`, so they name the skipped rows.
+    const taken = new Set(skipped)
+    for (const { index, record } of pending) {
+      results[index] = taken.has(record.username)
+        ? { status: 'skipped', reason: `${await takenField(record)} exists` }
+        : { status: 'imported', id: record.id }
+    }
+    return results
+  }
+
+  /** Which field of a skipped row the database already held. */
+  async function takenField(record: UserRecord): Promise<'username' | 'email'> {
+    return (await store.findUserByUsername(record.username)) ? 'username' : 'email'
+  }
+
+  /** Every user oldest first, read a page at a time after the last one written. */
+  async function* exportAll(pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<ExportedUser> {
+    let after: UserCursor | undefined
+    for (;;) {
+      const page = await store.listUsersOldestFirst(after, pageSize)
+      for (const u of page) {
         yield {
           id: u.id,
           username: u.username,
@@ -310,7 +354,9 @@ export function createUserService(deps: CoreDeps) {
           last_login: u.lastLogin?.toISOString() ?? null,
         }
       }
-      if (page.items.length < pageSize) return
+      const last = page.at(-1)
+      if (last === undefined || page.length < pageSize) return
+      after = { createdAt: last.createdAt, id: last.id }
     }
   }
 
@@ -417,11 +463,7 @@ export function createUserService(deps: CoreDeps) {
     ) {
       await setPassword(await mustGet(id), newPassword, 'admin', ctx, options)
     },
-    async importBatch(rows: ImportUserInput[], ctx?: RequestContext) {
-      const results: ImportResult[] = []
-      for (const row of rows) results.push(await importOne(row, ctx))
-      return results
-    },
+    importBatch,
   }
 }
 
