@@ -5,8 +5,8 @@ const DEFAULT_CAPACITY = 10_000
 
 /**
  * Remembers the answers of hot point lookups — an API key by its hash, a session with its
- * user — for exactly as long as the database has not changed (issue 6: the one SQLite read
- * every authenticated request paid). `changeStamp` tells when it may have (any write here, any
+ * user — for exactly as long as the database has not changed, so an authenticated request
+ * need not read SQLite. `changeStamp` tells when it may have (any write here, any
  * commit elsewhere); then everything is forgotten at once, so a revoked key, a logged-out
  * session or a deactivated user is refused on the very next request, in every process that
  * shares the file, with no lag to tune. Only found rows are kept (a miss proves nothing worth

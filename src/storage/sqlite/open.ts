@@ -54,8 +54,8 @@ export interface SqliteKysely {
    * connection runs that can write (the write itself, before it commits; a rolled-back one
    * counts too), and on every commit any other connection made since the last call (another
    * `serve` or the operator CLI on the same file: `PRAGMA data_version`). Equal stamps mean no
-   * row has changed in between. Costs one prepared pragma: about 2 µs alone, the largest
-   * part of a cached lookup under load — the price of seeing other processes' commits at once
+   * row has changed in between. Costs one prepared pragma, the largest part of a
+   * cached lookup — the price of seeing other processes' commits at once
    * (`docs/decisions.md`).
    */
   changeStamp(): number

@@ -5,8 +5,8 @@ import type { CompiledQuery } from 'kysely'
 /**
  * A second connection to a SQLite file, on a thread of its own, for the reads that grow with the
  * data: user lists and searches, audit queries, and their totals. better-sqlite3 runs a query
- * synchronously, so on the main connection a 1-character search over 1M users (≈ 470 ms, no
- * index can serve it) stops every other request for as long; here it only takes its own time.
+ * synchronously, so on the main connection a 1-character search over every user (no index
+ * can serve it) stops every other request for as long; here it only takes its own time.
  * WAL lets this connection read while the main one writes; it is `query_only`.
  */
 export interface SqliteReader {
