@@ -20,6 +20,8 @@ import { createSessionService } from './sessions/session-service.js'
 import { openStore } from './storage/open-store.js'
 import { createKeyring } from './tokens/keyring.js'
 import type { AuditEvent, CoreEvent, UsersCore } from './types.js'
+import { createAdminBootstrap } from './users/bootstrap.js'
+import { createUserTransfer } from './users/transfer.js'
 import { createUserService } from './users/user-service.js'
 
 /** Seams for tests and embedding programs; every one optional. */
@@ -122,6 +124,7 @@ function assemble(
 ): UsersCore {
   const { store, keyring, clock, config, logger } = deps
   const users = createUserService(deps)
+  const transfer = createUserTransfer(deps)
   const sessions = createSessionService(deps)
   const apiKeys = createApiKeyService(deps)
   const auth = createAuthenticator(deps, apiKeys)
@@ -159,7 +162,7 @@ function assemble(
     introspect: auth.introspect,
     jwks: async () => keyring.jwks(),
     jwksDocument: () => keyring.jwksDocument(),
-    bootstrapAdmin: users.bootstrapAdmin,
+    bootstrapAdmin: createAdminBootstrap(deps),
     users: {
       get: users.get,
       getByUsername: users.getByUsername,
@@ -170,8 +173,8 @@ function assemble(
       delete: users.delete,
       changePassword: users.changePassword,
       resetPassword: users.resetPassword,
-      importBatch: users.importBatch,
-      exportAll: users.exportAll,
+      importBatch: transfer.importBatch,
+      exportAll: transfer.exportAll,
     },
     sessions: { list: sessions.list, revoke: sessions.revoke },
     apiKeys: {

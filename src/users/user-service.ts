@@ -1,21 +1,11 @@
-import { z } from 'zod'
 import { isAdminPrincipal } from '../api-keys/permissions.js'
 import type { CoreDeps } from '../core-deps.js'
 import type { AuditEventInput, UserRecord } from '../domain/records.js'
-import type { UserCursor, UserPatch } from '../domain/store.js'
+import type { UserPatch } from '../domain/store.js'
 import { UsersError } from '../errors.js'
-import { BASE62 } from '../lib/random.js'
-import { checkHashCost, hashCostBound } from '../passwords/hash-cost.js'
-import {
-  assertPasswordPolicy,
-  checkPasswordPolicy,
-  normalizePassword,
-} from '../passwords/policy.js'
+import { assertPasswordPolicy, normalizePassword } from '../passwords/policy.js'
 import type {
   CreateUserInput,
-  ExportedUser,
-  ImportResult,
-  ImportUserInput,
   Page,
   PasswordChangeOptions,
   RequestContext,
@@ -23,68 +13,21 @@ import type {
   User,
   UserFilter,
 } from '../types.js'
+import { newUserRecord } from './new-user-record.js'
 import { toUser } from './user-mapper.js'
-import {
-  displayNameSchema,
-  emailSchema,
-  rolesSchema,
-  usernameSchema,
-  validateNewUser,
-  validateUserUpdate,
-} from './validation.js'
+import { rolesSchema, validateNewUser, validateUserUpdate } from './validation.js'
 
-const rfc3339 = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 timestamp' })
-
-/**
- * One import line: the API's account field rules and types, nothing else. The `id`,
- * `updated_at` and `last_login` that export writes are accepted so its files import back whole.
- */
-const importLineSchema = z.strictObject({
-  username: usernameSchema,
-  password_hash: z.string({ error: 'must be a string' }),
-  email: emailSchema.nullable().optional(),
-  display_name: displayNameSchema.nullable().optional(),
-  roles: rolesSchema.optional(),
-  active: z.boolean({ error: 'must be true or false' }).optional(),
-  created_at: rfc3339.optional(),
-  id: z.uuid().optional(),
-  updated_at: rfc3339.optional(),
-  last_login: rfc3339.nullable().optional(),
-})
 const DEFAULT_LIMIT = 50
-/** Users read per page by the export walk. */
-const EXPORT_PAGE_SIZE = 500
 const MAX_LIMIT = 1000
 
-/** User accounts: create, read, update, delete, passwords, import and export (SPEC §3). */
+/** User accounts: create, read, update, delete and passwords (SPEC §3). */
 export function createUserService(deps: CoreDeps) {
-  const { store, hasher, clock, random, config, lockout } = deps
+  const { store, hasher, clock, config, lockout } = deps
 
   async function mustGet(id: string): Promise<UserRecord> {
     const user = await store.findUserById(id)
     if (!user) throw new UsersError('NOT_FOUND', { message: 'No such user.' })
     return user
-  }
-
-  /** A new account row; roles default to `["user"]` (SPEC §3). */
-  function newUserRecord(
-    fields: Pick<CreateUserInput, 'username' | 'email' | 'displayName' | 'roles'>,
-    passwordHash: string,
-    options: { active?: boolean; createdAt?: Date } = {},
-  ): UserRecord {
-    const now = clock.now()
-    return {
-      id: random.uuid(),
-      username: fields.username,
-      email: fields.email ?? null,
-      displayName: fields.displayName ?? null,
-      roles: fields.roles ?? ['user'],
-      active: options.active ?? true,
-      passwordHash,
-      createdAt: options.createdAt ?? now,
-      updatedAt: now,
-      lastLogin: null,
-    }
   }
 
   function isActiveAdmin(user: UserRecord): boolean {
@@ -101,7 +44,7 @@ export function createUserService(deps: CoreDeps) {
         details: { field: 'username' },
       })
     }
-    const record = newUserRecord(valid, await hasher.hash(normalizePassword(input.password)))
+    const record = newUserRecord(deps, valid, await hasher.hash(normalizePassword(input.password)))
     await store.insertUser(record, [
       deps.audit.build('user.created', record.id, ctx, {
         username: record.username,
@@ -250,164 +193,10 @@ export function createUserService(deps: CoreDeps) {
     return { items: page.items.map(toUser), total: page.total }
   }
 
-  const importCostBound = hashCostBound(config.password)
-
-  /** A valid import line as the record to insert, or why it fails. */
-  function importRecord(row: ImportUserInput): UserRecord | { status: 'failed'; reason: string } {
-    const parsed = importLineSchema.safeParse(row)
-    if (!parsed.success) return { status: 'failed', reason: importProblems(parsed.error) }
-    const valid = parsed.data
-    // The same bound refuses such a hash at login: importing it would only make a dead account.
-    const cost = checkHashCost(valid.password_hash, importCostBound)
-    if (cost.verdict === 'malformed') {
-      return { status: 'failed', reason: 'password_hash: not a supported hash' }
-    }
-    if (cost.verdict === 'over') {
-      return { status: 'failed', reason: `password_hash: ${cost.reason}` }
-    }
-    return newUserRecord(
-      {
-        username: valid.username,
-        email: valid.email ?? null,
-        displayName: valid.display_name ?? null,
-        ...(valid.roles ? { roles: valid.roles } : {}),
-      },
-      valid.password_hash,
-      {
-        active: valid.active ?? true,
-        createdAt: valid.created_at ? new Date(valid.created_at) : clock.now(),
-      },
-    )
-  }
-
-  /**
-   * One bulk insert for the valid rows. A row whose username or email an earlier row of the
-   * batch takes is skipped before it; one the database already holds is skipped by the insert.
-   */
-  async function importBatch(
-    rows: ImportUserInput[],
-    ctx?: RequestContext,
-  ): Promise<ImportResult[]> {
-    const results: ImportResult[] = []
-    const pending: { index: number; record: UserRecord }[] = []
-    const usernames = new Set<string>()
-    const emails = new Set<string>()
-    for (const [index, row] of rows.entries()) {
-      const record = importRecord(row)
-      if ('status' in record) {
-        results[index] = record
-        continue
-      }
-      const username = record.username.toLowerCase()
-      const email = record.email?.toLowerCase()
-      if (usernames.has(username)) results[index] = { status: 'skipped', reason: 'username exists' }
-      else if (email !== undefined && emails.has(email)) {
-        results[index] = { status: 'skipped', reason: 'email exists' }
-      } else {
-        usernames.add(username)
-        if (email !== undefined) emails.add(email)
-        pending.push({ index, record })
-      }
-    }
-    if (pending.length === 0) return results
-    const { skipped } = await store.insertUsers(
-      pending.map((p) => p.record),
-      (inserted) =>
-        inserted.map((record) =>
-          deps.audit.build('user.created', record.id, ctx, {
-            username: record.username,
-            source: 'import',
-          }),
-        ),
-    )
-    // Usernames are unique within `pending`, so they name the skipped rows.
-    const taken = new Set(skipped)
-    for (const { index, record } of pending) {
-      results[index] = taken.has(record.username)
-        ? { status: 'skipped', reason: `${await takenField(record)} exists` }
-        : { status: 'imported', id: record.id }
-    }
-    return results
-  }
-
-  /** Which field of a skipped row the database already held. */
-  async function takenField(record: UserRecord): Promise<'username' | 'email'> {
-    return (await store.findUserByUsername(record.username)) ? 'username' : 'email'
-  }
-
-  /** Every user oldest first, read a page at a time after the last one written. */
-  async function* exportAll(pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<ExportedUser> {
-    let after: UserCursor | undefined
-    for (;;) {
-      const page = await store.listUsersOldestFirst(after, pageSize)
-      for (const u of page) {
-        yield {
-          id: u.id,
-          username: u.username,
-          email: u.email,
-          display_name: u.displayName,
-          roles: u.roles,
-          active: u.active,
-          password_hash: u.passwordHash,
-          created_at: u.createdAt.toISOString(),
-          updated_at: u.updatedAt.toISOString(),
-          last_login: u.lastLogin?.toISOString() ?? null,
-        }
-      }
-      const last = page.at(-1)
-      if (last === undefined || page.length < pageSize) return
-      after = { createdAt: last.createdAt, id: last.id }
-    }
-  }
-
-  async function bootstrapAdmin(): Promise<
-    { created: false } | { created: true; username: string; generatedPassword?: string }
-  > {
-    if ((await store.countUsers()) > 0) return { created: false }
-    const username = config.bootstrap.admin_username
-    const configured = config.bootstrap.admin_password
-    let password = configured
-    if (password === undefined) {
-      password = generatePassword()
-    } else if (checkPasswordPolicy(password, config.password, username).length > 0) {
-      deps.logger.warn(
-        { rules: checkPasswordPolicy(password, config.password, username) },
-        'bootstrap.admin_password does not meet the password policy; change it after first login',
-      )
-    }
-    const record = newUserRecord(
-      { username, roles: ['admin'] },
-      await hasher.hash(normalizePassword(password)),
-    )
-    const created = await store.insertFirstUser(record, [
-      deps.audit.build('user.created', record.id, undefined, { username, source: 'bootstrap' }),
-    ])
-    if (!created) return { created: false }
-    return configured === undefined
-      ? { created: true, username, generatedPassword: password }
-      : { created: true, username }
-  }
-
-  function generatePassword(): string {
-    // 24 base62 characters ≈ 143 bits; retried until it satisfies the configured policy.
-    for (;;) {
-      const candidate = random.string(Math.max(24, config.password.min_length), BASE62)
-      const withSpecial = config.password.require_special ? `${candidate}-` : candidate
-      if (
-        checkPasswordPolicy(withSpecial, config.password, config.bootstrap.admin_username)
-          .length === 0
-      ) {
-        return withSpecial
-      }
-    }
-  }
-
   return {
     createUser,
     update,
     list,
-    exportAll,
-    bootstrapAdmin,
     async get(id: string) {
       const user = await store.findUserById(id)
       return user ? toUser(user) : undefined
@@ -463,7 +252,6 @@ export function createUserService(deps: CoreDeps) {
     ) {
       await setPassword(await mustGet(id), newPassword, 'admin', ctx, options)
     },
-    importBatch,
   }
 }
 
@@ -472,17 +260,6 @@ export type UserService = ReturnType<typeof createUserService>
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x))
-}
-
-/** Every problem of an import line in one reason: `field: message`, unknown fields by name. */
-function importProblems(error: z.ZodError): string {
-  return error.issues
-    .map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown field ${issue.keys.join(', ')}`
-        : `${issue.path.join('.') || 'line'}: ${issue.message}`,
-    )
-    .join('; ')
 }
 
 function fieldOf(error: UsersError): string {
