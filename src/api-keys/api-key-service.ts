@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { CoreDeps } from '../core-deps.js'
 import type { ApiKeyRecord, UserRecord } from '../domain/records.js'
 import { UsersError } from '../errors.js'
@@ -20,12 +21,18 @@ const SECRET_LENGTH = 43
 const DISPLAY_PREFIX_LENGTH = 8
 /** last_used_at is written at most once a minute per key, not on every request. */
 const TOUCH_INTERVAL_MS = 60_000
+/** Keys whose last write this process remembers; a forgotten one falls back to its stored time. */
+const TOUCHED_KEYS = 100_000
 
 /** API keys for service accounts: shown once, stored as SHA-256, attenuated (SPEC §5). */
 export function createApiKeyService(deps: CoreDeps) {
   const { store, clock, random, config, keyring } = deps
   const prefix = config.api_keys.prefix
-  const lastTouched = new Map<string, number>()
+  // Sized rather than `max`: lru-cache allocates `max` slots up front, and most services hold few.
+  const lastTouched = new LRUCache<string, number>({
+    maxSize: TOUCHED_KEYS,
+    sizeCalculation: () => 1,
+  })
 
   function toInfo(key: ApiKeyRecord): ApiKeyInfo {
     return {
@@ -70,7 +77,6 @@ export function createApiKeyService(deps: CoreDeps) {
     const last = lastTouched.get(key.id) ?? key.lastUsedAt?.getTime() ?? 0
     if (now.getTime() - last < TOUCH_INTERVAL_MS) return
     lastTouched.set(key.id, now.getTime())
-    if (lastTouched.size > 100_000) lastTouched.clear()
     store
       .touchApiKey(key.id, now, new Date(now.getTime() - TOUCH_INTERVAL_MS))
       .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not record API key use'))

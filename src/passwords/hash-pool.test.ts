@@ -1,140 +1,153 @@
-import { describe, expect, it } from 'vitest'
+import { readdirSync, readFileSync } from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
 import { isUsersError } from '../errors.js'
-import { createHashPool, type HashJobTiming } from './hash-pool.js'
+import {
+  createHashPool,
+  HASH_THREAD_NICE,
+  type HashJob,
+  type HashJobTiming,
+  type HashPool,
+  type HashPoolOptions,
+} from './hash-pool.js'
 
-/** A promise the test settles by hand, so no test depends on timing. */
-function deferred<T = void>() {
-  let resolve!: (value: T) => void
-  let reject!: (reason: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
+const CHEAP = { algorithm: 2, memoryCost: 1024, timeCost: 1, parallelism: 1 }
+const hashJob = (password: string): HashJob => ({ op: 'argon2.hash', password, options: CHEAP })
+
+/** Nice values of this process's threads, from /proc (Linux). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+    // Fields after the parenthesised command name; nice is field 19 of stat(5).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[16])
   })
-  return { promise, resolve, reject }
 }
 
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve))
+const mainThreadNice =
+  process.platform === 'linux'
+    ? Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ')[16])
+    : undefined
 
 describe('createHashPool', () => {
-  it('runs at most maxConcurrent jobs at once and queues the rest in order', async () => {
-    const pool = createHashPool({ maxConcurrent: 2, maxQueued: 10 })
-    const gates = [deferred(), deferred(), deferred(), deferred()]
-    const started: number[] = []
-    const results = gates.map((gate, i) =>
-      pool.run(async () => {
-        started.push(i)
-        await gate.promise
-        return i
-      }),
-    )
-    await flush()
-    expect(started).toEqual([0, 1])
-    expect(pool.stats()).toEqual({ active: 2, queued: 2, full: false })
-
-    gates[1]?.resolve()
-    await flush()
-    expect(started).toEqual([0, 1, 2])
-    expect(pool.stats()).toEqual({ active: 2, queued: 1, full: false })
-
-    gates[0]?.resolve()
-    gates[2]?.resolve()
-    gates[3]?.resolve()
-    expect(await Promise.all(results)).toEqual([0, 1, 2, 3])
-    expect(started).toEqual([0, 1, 2, 3])
-    expect(pool.stats()).toEqual({ active: 0, queued: 0, full: false })
+  let pool: HashPool | undefined
+  const open = (options: HashPoolOptions) => {
+    pool = createHashPool(options)
+    return pool
+  }
+  afterEach(async () => {
+    await pool?.close()
+    pool = undefined
   })
 
-  it('rejects with OVERLOADED at once, without calling the job, when the queue is full', async () => {
-    const pool = createHashPool({ maxConcurrent: 1, maxQueued: 1 })
-    const gate = deferred()
-    const first = pool.run(() => gate.promise)
-    const second = pool.run(() => gate.promise)
-    let called = false
-    const third = pool.run(async () => {
-      called = true
+  it('hashes and verifies Argon2id, bcrypt and scrypt off the main thread', async () => {
+    const p = open({ maxConcurrent: 2, maxQueued: 4 })
+    const stored = await p.run({ op: 'argon2.hash', password: 'pw', options: CHEAP })
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/)
+    expect(await p.run({ op: 'argon2.verify', stored, password: 'pw' })).toBe(true)
+    expect(await p.run({ op: 'argon2.verify', stored, password: 'nope' })).toBe(false)
+    const bcrypt = '$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW'
+    expect(await p.run({ op: 'bcrypt.verify', stored: bcrypt, password: 'U*U' })).toBe(true)
+    const key = await p.run({
+      op: 'scrypt',
+      password: 'pw',
+      salt: Buffer.from('salt'),
+      keyLength: 16,
+      cost: { N: 16, r: 1, p: 1, maxmem: 32 * 1024 * 1024 },
     })
-    const error = await third.catch((e: unknown) => e)
+    expect(Buffer.from(key).length).toBe(16)
+  })
+
+  it.runIf(mainThreadNice !== undefined && mainThreadNice < HASH_THREAD_NICE)(
+    'runs on threads with a lower scheduling priority than the event loop',
+    async () => {
+      const before = threadNiceValues().filter((n) => n === HASH_THREAD_NICE).length
+      const p = open({ maxConcurrent: 2, maxQueued: 0 })
+      await Promise.all([p.run(hashJob('a')), p.run(hashJob('b'))])
+      const after = threadNiceValues().filter((n) => n === HASH_THREAD_NICE).length
+      expect(after - before).toBe(2)
+    },
+  )
+
+  it('runs at most maxConcurrent jobs at once and queues the rest', async () => {
+    const p = open({ maxConcurrent: 2, maxQueued: 10 })
+    const results = ['a', 'b', 'c', 'd'].map((pw) => p.run(hashJob(pw)))
+    expect(p.stats()).toEqual({ active: 2, queued: 2, full: false })
+    expect((await Promise.all(results)).every((r) => typeof r === 'string')).toBe(true)
+    expect(p.stats()).toEqual({ active: 0, queued: 0, full: false })
+  })
+
+  it('rejects with OVERLOADED at once, before any work, when the queue is full', async () => {
+    const timings: HashJobTiming[] = []
+    const p = open({ maxConcurrent: 1, maxQueued: 1, onJob: (t) => timings.push(t) })
+    const first = p.run(hashJob('a'))
+    const second = p.run(hashJob('b'))
+    expect(p.stats()).toEqual({ active: 1, queued: 1, full: true })
+    expect(p.isFull()).toBe(true)
+    const error = await p.run(hashJob('c')).catch((e: unknown) => e)
     expect(isUsersError(error, 'OVERLOADED')).toBe(true)
     expect((error as { retryAfterSeconds?: number }).retryAfterSeconds).toBe(1)
-    expect(called).toBe(false)
-    expect(pool.stats()).toEqual({ active: 1, queued: 1, full: true })
-    gate.resolve()
     await Promise.all([first, second])
-    expect(called).toBe(false)
+    expect(timings).toHaveLength(2)
+    expect(p.isFull()).toBe(false)
   })
 
-  it('with maxQueued 0 never queues', async () => {
-    const pool = createHashPool({ maxConcurrent: 1, maxQueued: 0 })
-    const gate = deferred()
-    const first = pool.run(() => gate.promise)
-    await expect(pool.run(async () => 1)).rejects.toMatchObject({ code: 'OVERLOADED' })
-    gate.resolve()
-    await first
-    await expect(pool.run(async () => 1)).resolves.toBe(1)
+  it('with maxQueued 0 never queues, and runs a job on every thread from the first one', async () => {
+    const p = open({ maxConcurrent: 2, maxQueued: 0 })
+    const running = [p.run(hashJob('a')), p.run(hashJob('b'))]
+    await expect(p.run(hashJob('c'))).rejects.toMatchObject({ code: 'OVERLOADED' })
+    await Promise.all(running)
+    await expect(p.run(hashJob('c'))).resolves.toMatch(/^\$argon2id\$/)
   })
 
-  it('frees the slot when a job fails or throws synchronously', async () => {
-    const pool = createHashPool({ maxConcurrent: 1, maxQueued: 0 })
-    await expect(pool.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
-    await expect(
-      pool.run(() => {
-        throw new Error('sync boom')
-      }),
-    ).rejects.toThrow('sync boom')
-    expect(pool.stats()).toEqual({ active: 0, queued: 0, full: false })
-    await expect(pool.run(async () => 'ok')).resolves.toBe('ok')
+  it('frees the slot when a job fails, and fails only that job', async () => {
+    const p = open({ maxConcurrent: 1, maxQueued: 2 })
+    const failing = p.run({ op: 'argon2.verify', stored: 'garbage', password: 'pw' })
+    const after = p.run(hashJob('after'))
+    await expect(failing).rejects.toThrow()
+    await expect(after).resolves.toMatch(/^\$argon2id\$/)
+    expect(p.stats()).toEqual({ active: 0, queued: 0, full: false })
   })
 
-  it('propagates a queued job failure to its caller only', async () => {
-    const pool = createHashPool({ maxConcurrent: 1, maxQueued: 2 })
-    const gate = deferred()
-    const first = pool.run(() => gate.promise)
-    const failing = pool.run(() => Promise.reject(new Error('queued boom')))
-    const after = pool.run(async () => 'after')
-    gate.resolve()
-    await first
-    await expect(failing).rejects.toThrow('queued boom')
-    await expect(after).resolves.toBe('after')
-  })
-
-  it('reports wait and duration of every job, from an injected clock', async () => {
-    let clock = 0
+  it('reports the wait and run time of every job, failed ones included', async () => {
     const timings: HashJobTiming[] = []
-    const pool = createHashPool({
-      maxConcurrent: 1,
-      maxQueued: 5,
-      now: () => clock,
-      onJob: (t) => timings.push(t),
-    })
-    const gateA = deferred()
-    const gateB = deferred()
-    const a = pool.run(() => gateA.promise)
-    clock = 10
-    const b = pool.run(() => gateB.promise)
-    clock = 30
-    gateA.resolve()
-    await a
-    await flush()
-    clock = 45
-    gateB.resolve()
-    await b
-    await flush()
-    expect(timings).toEqual([
-      { waitMs: 0, durationMs: 30 },
-      { waitMs: 20, durationMs: 15 },
+    const p = open({ maxConcurrent: 1, maxQueued: 5, onJob: (t) => timings.push(t) })
+    await Promise.all([
+      p.run(hashJob('a')),
+      p.run(hashJob('b')),
+      p.run({ op: 'argon2.verify', stored: 'garbage', password: 'pw' }).catch(() => false),
     ])
+    expect(timings).toHaveLength(3)
+    for (const t of timings) {
+      expect(t.waitMs).toBeGreaterThanOrEqual(0)
+      expect(t.durationMs).toBeGreaterThanOrEqual(0)
+    }
+    // The last job waited for the two before it.
+    expect(timings[2]?.waitMs).toBeGreaterThanOrEqual(timings[1]?.durationMs ?? 0)
   })
 
   it('survives a listener that throws', async () => {
-    const pool = createHashPool({
+    const p = open({
       maxConcurrent: 1,
       maxQueued: 0,
       onJob: () => {
         throw new Error('listener')
       },
     })
-    await expect(pool.run(async () => 1)).resolves.toBe(1)
-    await flush()
-    await expect(pool.run(async () => 2)).resolves.toBe(2)
+    await expect(p.run(hashJob('a'))).resolves.toMatch(/^\$argon2id\$/)
+    await expect(p.run(hashJob('b'))).resolves.toMatch(/^\$argon2id\$/)
+  })
+
+  it('has its worker file built into dist/: the build compiles JavaScript files too', () => {
+    const build = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')) as {
+      compilerOptions: { allowJs?: boolean }
+    }
+    expect(build.compilerOptions.allowJs).toBe(true)
+  })
+
+  it('refuses work after close', async () => {
+    const p = open({ maxConcurrent: 1, maxQueued: 0 })
+    await p.run(hashJob('a'))
+    await p.close()
+    await expect(p.run(hashJob('b'))).rejects.toThrow(/closed/)
   })
 })

@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
-import { UsersError } from '../errors.js'
+import { isUsersError } from '../errors.js'
 import { checkHashCost, hashCostBound } from './hash-cost.js'
-import { createHashPool, type HashJobTiming, type HashPoolStats } from './hash-pool.js'
-import { createHashWorkers } from './hash-workers.js'
+import {
+  createHashPool,
+  type HashJob,
+  type HashJobTiming,
+  type HashPoolStats,
+  overloaded,
+} from './hash-pool.js'
 import { type ScryptDerive, verifyPasslibScrypt } from './passlib-scrypt.js'
+
+export { overloaded }
 
 /** The Argon2 and pool settings the hasher reads from `config.password`. */
 export type HashPolicy = Pick<
@@ -25,7 +32,7 @@ export interface PasswordHasherOptions {
 
 /**
  * Hashes new passwords with Argon2id and verifies stored hashes of every imported scheme. Every
- * hash and verify runs through one bounded pool; when it is full, calls reject with OVERLOADED.
+ * hash and verify is one job of one bounded pool; when it is full, calls reject with OVERLOADED.
  */
 export interface PasswordHasher {
   /** An Argon2id PHC string of `password` at the configured parameters. */
@@ -64,22 +71,27 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     timeCost: policy.argon2_time_cost,
     parallelism: policy.argon2_parallelism,
   }
+  // Every hash runs on low-priority threads, never on the event loop or libuv's pool.
   const pool = createHashPool({
     maxConcurrent: policy.max_concurrent_hashes,
     maxQueued: policy.max_queued_hashes,
     ...(options.onHash ? { onJob: options.onHash } : {}),
   })
-  // Every hash runs on low-priority threads, never on the event loop or libuv's pool.
-  const workers = createHashWorkers(policy.max_concurrent_hashes)
   const costBound = hashCostBound(policy)
   let dummyHash: Promise<string> | undefined
 
+  /** Runs a verifying job; any failure but OVERLOADED is a hash that does not verify. */
+  const attempt = <J extends HashJob, F>(job: J, failed: F) =>
+    pool.run(job).catch((error: unknown) => {
+      if (isUsersError(error, 'OVERLOADED')) throw error
+      return failed
+    })
   const argon2Verify = (stored: string, password: string) =>
-    workers.run({ op: 'argon2.verify', stored, password }).catch(() => false)
+    attempt({ op: 'argon2.verify', stored, password }, false)
   const scrypt: ScryptDerive = (password, salt, keyLength, cost) =>
-    workers.run({ op: 'scrypt', password, salt, keyLength, cost }).catch(() => undefined)
+    attempt({ op: 'scrypt', password, salt, keyLength, cost }, undefined)
   const hash = (password: string) =>
-    pool.run(() => workers.run({ op: 'argon2.hash', password, options: argon2Options }))
+    pool.run({ op: 'argon2.hash', password, options: argon2Options })
 
   const verifyDummy = async (password: string): Promise<void> => {
     // Computed once, at the configured parameters, so an unknown user costs one real verify.
@@ -91,7 +103,7 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
       dummyHash = undefined
       throw error
     }
-    await pool.run(() => argon2Verify(stored, password))
+    await argon2Verify(stored, password)
   }
 
   const verify = async (stored: string, password: string): Promise<boolean> => {
@@ -103,13 +115,12 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     if (cost.verdict === 'over') return verifyDummy(password).then(() => false)
     switch (cost.scheme) {
       case 'argon2':
-        return pool.run(() => argon2Verify(stored, password))
+        return argon2Verify(stored, password)
       case 'bcrypt':
-        return pool.run(() =>
-          workers.run({ op: 'bcrypt.verify', stored, password }).catch(() => false),
-        )
+        return attempt({ op: 'bcrypt.verify', stored, password }, false)
       case 'scrypt':
-        return pool.run(() => verifyPasslibScrypt(stored, password, scrypt))
+        // Parsing and the constant-time comparison are on this thread, the derivation is the job.
+        return verifyPasslibScrypt(stored, password, scrypt)
     }
   }
 
@@ -132,11 +143,6 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     assertCapacity() {
       if (pool.isFull()) throw overloaded()
     },
-    close: () => workers.close(),
+    close: () => pool.close(),
   }
-}
-
-/** The refusal of a login when every hash slot is busy and the queue is full (SPEC §6.3). */
-export function overloaded(): UsersError {
-  return new UsersError('OVERLOADED', { retryAfterSeconds: 1 })
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
 
 /**
@@ -15,12 +16,18 @@ interface Entry {
 
 /**
  * The store interface `RateLimiterMemory` keeps in `_memoryStorage`, bounded: least recently used
- * keys are evicted beyond `maxKeys`, and expiry is checked on read instead of by a timer per key.
+ * keys are evicted beyond `maxKeys`, and expiry is checked on read instead of by a timer per key
+ * (here, not with lru-cache's ttl: rate-limiter-flexible's entries end at their duration, not 1 ms
+ * after it).
  */
 class BoundedStorage {
-  readonly entries = new Map<string, Entry>()
+  readonly entries: LRUCache<string, Entry>
 
-  constructor(private readonly maxKeys: number) {}
+  constructor(maxKeys: number) {
+    // Sized rather than `max`: lru-cache allocates `max` slots up front, and most limiters stay
+    // nearly empty.
+    this.entries = new LRUCache({ maxSize: maxKeys, sizeCalculation: () => 1 })
+  }
 
   incrby(key: string, value: number, durationSec: number): RateLimiterRes {
     const entry = this.live(key)
@@ -31,11 +38,6 @@ class BoundedStorage {
 
   set(key: string, value: number, durationSec: number): RateLimiterRes {
     const durationMs = durationSec * 1000
-    this.entries.delete(key)
-    if (this.entries.size >= this.maxKeys) {
-      const oldest = this.entries.keys().next()
-      if (!oldest.done) this.entries.delete(oldest.value)
-    }
     this.entries.set(key, { value, expiresAt: durationMs > 0 ? Date.now() + durationMs : null })
     return new RateLimiterRes(0, durationMs > 0 ? durationMs : -1, value, true)
   }
@@ -49,14 +51,14 @@ class BoundedStorage {
     return this.entries.delete(key)
   }
 
-  /** The unexpired entry, moved to the most recently used end. */
+  /** The unexpired entry, now the most recently used. */
   private live(key: string): Entry | undefined {
     const entry = this.entries.get(key)
-    if (entry === undefined) return undefined
+    if (entry === undefined || entry.expiresAt === null || entry.expiresAt > Date.now()) {
+      return entry
+    }
     this.entries.delete(key)
-    if (entry.expiresAt !== null && entry.expiresAt <= Date.now()) return undefined
-    this.entries.set(key, entry)
-    return entry
+    return undefined
   }
 }
 

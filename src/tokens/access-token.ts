@@ -1,11 +1,11 @@
-import { createPublicKey } from 'node:crypto'
-import { decodeProtectedHeader } from 'jose'
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { decodeProtectedHeader, errors, type JWTHeaderParameters, jwtVerify } from 'jose'
+import { LRUCache } from 'lru-cache'
 import { API_KEY_PERMISSIONS } from '../api-keys/permissions.js'
-import type { ApiKeyPermission } from '../domain/records.js'
+import type { ApiKeyPermission, SigningAlgorithm } from '../domain/records.js'
 import { UsersError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
 import type { PublicJwk } from '../types.js'
-import { type JwsVerifier, verifyCompactJws } from './jws.js'
 
 /** The claims of an access token, all present except `sid` for API-key tokens (SPEC §4.1). */
 export interface AccessTokenClaims {
@@ -77,11 +77,14 @@ export type VerifiedAccessToken = AccessTokenClaims
  */
 export const CLOCK_TOLERANCE_SECONDS = 5
 
-/** How many verified tokens each verifier remembers (oldest forgotten first). */
+/** How many verified tokens each verifier remembers (least recently used forgotten first). */
 const VERIFIED_CACHE_SIZE = 10_000
 
 /** Tokens longer than this are rejected before parsing: ours are ~1 KB, this stops junk early. */
 const MAX_TOKEN_LENGTH = 8192
+
+/** The registered claims every access token carries; jose checks they are present. */
+const REQUIRED_CLAIMS = ['sub', 'jti', 'iat', 'exp', 'nbf']
 
 /** Verifies access tokens against a fixed set of public keys. */
 export interface AccessTokenVerifier {
@@ -122,45 +125,88 @@ export function peekKid(token: string): string | undefined {
 }
 
 /**
- * Creates a verifier over a fixed key set: the signature is checked with synchronous node:crypto
- * ({@link verifyCompactJws}: algorithm pinned per key, `typ` JWT), then the registered claims the
- * way jose's `jwtVerify` would — `iss` equal, `aud` naming one of ours, `exp` and `nbf` against the
- * injected clock with {@link CLOCK_TOLERANCE_SECONDS}, and `sub`, `jti`, `iat` present.
+ * Creates a verifier over a fixed key set with jose's `jwtVerify`: the key is looked up by `kid`
+ * with its algorithm pinned (so `none`, HS256-with-the-public-key and a key of another algorithm
+ * never verify), `typ` JWT, `iss` equal, `aud` naming one of ours, `exp` and `nbf` against the
+ * injected clock with {@link CLOCK_TOLERANCE_SECONDS}; then the shape of every claim.
  */
 export function createAccessTokenVerifier(
   options: AccessTokenVerifierOptions,
 ): AccessTokenVerifier {
-  const keys = new Map<string, JwsVerifier>(
+  const keys = new Map<string, { algorithm: SigningAlgorithm; publicKey: KeyObject }>(
     options.keys.map((k) => [
       k.kid,
       { algorithm: k.alg, publicKey: createPublicKey({ key: { ...k }, format: 'jwk' }) },
     ]),
   )
-  const audience = new Set(options.audience)
-  // Clients present the same token for its whole life: its signature and static claims are
-  // checked once per key set (the cache goes with this verifier), the clock on every use.
-  const verified = new Map<string, AccessTokenClaims>()
+  const keyFor = (header: JWTHeaderParameters): KeyObject => {
+    const key = header.kid === undefined ? undefined : keys.get(header.kid)
+    if (!key || key.algorithm !== header.alg) throw new errors.JWKSNoMatchingKey()
+    return key.publicKey
+  }
+  const algorithms = [...new Set(options.keys.map((k) => k.alg))]
+  const audience = [...options.audience]
+  // Clients present the same token for its whole life: its signature and claims are checked
+  // once per key set (the cache goes with this verifier); a cached token outside its lifetime
+  // goes back to jose, which says why it is refused.
+  const verified = new LRUCache<string, AccessTokenClaims>({ max: VERIFIED_CACHE_SIZE })
 
   const verify = async (token: string): Promise<VerifiedAccessToken> => {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw invalidAccessToken()
-    let claims = verified.get(token)
-    if (claims === undefined) {
-      const payload = verifyCompactJws(token, keys)
-      claims = payload ? readClaims(payload) : undefined
-      if (!claims || claims.iss !== options.issuer || !claims.aud.some((a) => audience.has(a))) {
-        throw invalidAccessToken()
-      }
-      if (verified.size >= VERIFIED_CACHE_SIZE) {
-        verified.delete(verified.keys().next().value as string)
-      }
-      verified.set(token, claims)
+    const currentDate = options.clock.now()
+    const cached = verified.get(token)
+    if (cached && withinLifetime(cached, currentDate)) return cached
+    // jose decodes with atob, which ignores the unused bits of a last character: checked here.
+    if (!token.split('.').every(isCanonicalSegment)) throw invalidAccessToken()
+    let claims: AccessTokenClaims | undefined
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, keyFor, {
+        algorithms,
+        typ: 'JWT',
+        issuer: options.issuer,
+        audience,
+        requiredClaims: REQUIRED_CLAIMS,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate,
+      })
+      // jose compares typ as a media type (jwt, application/jwt); SPEC §4.1 says exactly JWT.
+      if (protectedHeader.typ === 'JWT') claims = readClaims(payload)
+    } catch (error) {
+      throw invalidAccessToken(error instanceof errors.JWTExpired)
     }
-    const now = options.clock.now().getTime() / 1000
-    if (claims.nbf > now + CLOCK_TOLERANCE_SECONDS) throw invalidAccessToken()
-    if (claims.exp <= now - CLOCK_TOLERANCE_SECONDS) throw invalidAccessToken(true)
+    if (!claims) throw invalidAccessToken()
+    verified.set(token, claims)
     return claims
   }
   return { kids: new Set(keys.keys()), verify }
+}
+
+/** jose's own `nbf`/`exp` test (whole seconds, with the tolerance), for a token it accepted. */
+function withinLifetime(claims: AccessTokenClaims, at: Date): boolean {
+  const now = Math.floor(at.getTime() / 1000)
+  return claims.nbf <= now + CLOCK_TOLERANCE_SECONDS && claims.exp > now - CLOCK_TOLERANCE_SECONDS
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/
+// The last character's value, by how many characters the segment has modulo 4 (RFC 4648 §3.5):
+// with 2 the low 4 bits are unused, with 3 the low 2; they must be zero, so each token has one
+// spelling. A length of 1 modulo 4 encodes no whole byte.
+const LAST_CHARACTER = /[AQgw]$/
+const LAST_OF_THREE = /[AEIMQUYcgkosw048]$/
+
+/** True when `segment` is base64url (no padding) in its one canonical spelling. */
+function isCanonicalSegment(segment: string): boolean {
+  if (!SEGMENT.test(segment)) return false
+  switch (segment.length % 4) {
+    case 0:
+      return true
+    case 2:
+      return LAST_CHARACTER.test(segment)
+    case 3:
+      return LAST_OF_THREE.test(segment)
+    default:
+      return false
+  }
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string'
@@ -168,7 +214,7 @@ const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every
 const isPermissionArray = (v: unknown): v is ApiKeyPermission[] =>
   Array.isArray(v) && v.every((p) => API_KEY_PERMISSIONS.includes(p))
 
-/** Checks the shape of every claim; values of the registered ones are checked by the caller. */
+/** Checks the shape of every claim; jose has checked the values of the registered ones. */
 function readClaims(p: Record<string, unknown>): AccessTokenClaims | undefined {
   const aud = isString(p.aud) ? [p.aud] : p.aud
   if (

@@ -19,7 +19,7 @@ import {
   peekKid,
   type VerifiedAccessToken,
 } from './access-token.js'
-import { signCompactJwsAsync } from './jws.js'
+import { signCompactJws } from './jws.js'
 import { isSealed, openPrivateKey, sealPrivateKey } from './key-encryption.js'
 import {
   isPublished,
@@ -94,7 +94,7 @@ export interface JwksDocument {
 export interface Keyring {
   /** Loads the keys: `jwt.private_key_file`, or the stored keys (created on first start). */
   init(): Promise<void>
-  /** Signs an access token with the current key, synchronously (STYLE: off the libuv pool). */
+  /** Signs an access token with the current key. */
   issueAccessToken(input: IssueAccessTokenInput): Promise<IssuedAccessToken>
   /** Verifies an access token; UNAUTHORIZED on any failure. */
   verifyAccessToken(token: string): Promise<VerifiedAccessToken>
@@ -423,7 +423,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
         now,
         ttlSeconds,
       })
-      const token = await signCompactJwsAsync(claims, {
+      const token = await signCompactJws(claims, {
         kid: key.kid,
         algorithm: key.algorithm,
         privateKey,
