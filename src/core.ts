@@ -147,6 +147,7 @@ function assemble(
 
   return {
     config,
+    clock,
     migrations,
     createUser: users.createUser,
     authenticatePassword: sessions.login,
@@ -157,7 +158,6 @@ function assemble(
     authenticateBearer: auth.authenticateBearer,
     introspect: auth.introspect,
     jwks: async () => keyring.jwks(),
-    jwksDocument: () => keyring.jwksDocument(),
     bootstrapAdmin: users.bootstrapAdmin,
     users: {
       get: users.get,
@@ -241,7 +241,10 @@ function assemble(
       return () => listeners.delete(listener)
     },
     checkHealth: () => store.ping(),
-    hashPoolStats: () => deps.hasher.stats(),
+    hashPoolStats: () => {
+      const { active, queued } = deps.hasher.stats()
+      return { active, queued }
+    },
     async close() {
       if (closed) return
       closed = true
