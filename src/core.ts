@@ -151,6 +151,7 @@ function assemble(
 
   return {
     config,
+    clock,
     migrations,
     createUser: users.createUser,
     authenticatePassword: sessions.login,
@@ -161,7 +162,6 @@ function assemble(
     authenticateBearer: auth.authenticateBearer,
     introspect: auth.introspect,
     jwks: async () => keyring.jwks(),
-    jwksDocument: () => keyring.jwksDocument(),
     bootstrapAdmin: createAdminBootstrap(deps),
     users: {
       get: users.get,
@@ -245,7 +245,10 @@ function assemble(
       return () => listeners.delete(listener)
     },
     checkHealth: () => store.ping(),
-    hashPoolStats: () => deps.hasher.stats(),
+    hashPoolStats: () => {
+      const { active, queued } = deps.hasher.stats()
+      return { active, queued }
+    },
     async close() {
       if (closed) return
       closed = true

@@ -6,6 +6,7 @@ import type {
   SigningAlgorithm,
 } from './domain/records.js'
 import type { AuditChainState, MigrationResult, Page } from './domain/store.js'
+import type { Clock } from './lib/clock.js'
 
 export type { ApiKeyPermission, AuditActor, Config, ConfigInput, Page, SigningAlgorithm }
 
@@ -201,6 +202,8 @@ export interface AuditVerification {
 /** The service `init()` returns: the same powers as the REST API (SPEC §9). */
 export interface UsersCore {
   readonly config: Config
+  /** The core's source of time (injected by tests), for servers built over it. */
+  readonly clock: Clock
   /** Migrations that ran when this core opened its database. */
   readonly migrations: MigrationResult
 
@@ -225,8 +228,6 @@ export interface UsersCore {
   authenticateBearer(credential: string): Promise<Principal>
   introspect(token: string): Promise<IntrospectionResult>
   jwks(): Promise<{ keys: PublicJwk[] }>
-  /** The JWKS serialised once per key-set change, with a strong ETag (for HTTP servers). */
-  jwksDocument(): { body: string; etag: string }
 
   readonly users: {
     get(id: string): Promise<User | undefined>
@@ -316,8 +317,8 @@ export interface UsersCore {
   subscribe(listener: (event: CoreEvent) => void): () => void
   /** Checks the database; throws UNAVAILABLE when it cannot answer. */
   checkHealth(): Promise<void>
-  /** Hash-pool gauges for metrics; `full` when a login would be refused OVERLOADED right now. */
-  hashPoolStats(): { active: number; queued: number; full: boolean }
+  /** Hash-pool gauges for metrics and load shedding. */
+  hashPoolStats(): { active: number; queued: number }
   close(): Promise<void>
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { createLogger } from '../lib/logger.js'
+import type { UsersCore } from '../types.js'
 import { warnUnkeyedAudit } from './audit.js'
 import {
   type CliIo,
@@ -39,14 +40,19 @@ export function registerServeCommand(program: Command, io: CliIo, state: CliStat
       warnUnknownEnv(loaded, io)
       warnUnkeyedAudit(loaded.config, io)
       const { config } = loaded
-      const [{ init }, { startServer, installSignalHandlers }] = await Promise.all([
-        import('../core.js'),
-        import('../http/serve.js'),
-      ])
+      const [{ init }, { startServer, installSignalHandlers }, { createLimiterBackend }] =
+        await Promise.all([
+          import('../core.js'),
+          import('../http/serve.js'),
+          import('../rate-limit/backend.js'),
+        ])
       // Server logs are JSON lines on standard output; the operator's messages go to stderr.
       const logger = createLogger(config.log_level)
-      const core = await init(config, { logger })
+      // One limiter store for the lockout and the request budgets: one Redis connection.
+      const limiter = createLimiterBackend(config, logger)
+      let core: UsersCore | undefined
       try {
+        core = await init(config, { logger, limiters: limiter.createLimiter })
         // Bootstrap before listening, and report it before anything else can fail: a generated
         // password that was never shown would leave an admin nobody can log in as.
         const boot = await core.bootstrapAdmin()
@@ -57,12 +63,13 @@ export function registerServeCommand(program: Command, io: CliIo, state: CliStat
             `users-core: created admin '${boot.username}' with the configured bootstrap.admin_password\n`,
           )
         }
-        const server = await startServer({ core, config, logger })
+        const server = await startServer({ core, config, logger, limiter })
         installSignalHandlers(server, logger)
         io.stderr.write(`users-core listening on ${server.url}\n`)
         state.detached = true
       } catch (error) {
-        await core.close().catch(() => undefined)
+        await core?.close().catch(() => undefined)
+        await limiter.close()
         throw error
       }
     })

@@ -3,7 +3,7 @@ import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 import type { UsersCore } from '../types.js'
 import { authorizeAdmin } from './authz.js'
-import { type ClientAddressOf, createClientAddress } from './client-address.js'
+import { createClientAddress } from './client-address.js'
 import type { AppEnv } from './context.js'
 import { registerDocsRoutes } from './docs.js'
 import { createHttpMetrics, type HttpMetrics, registerMetricsRoute } from './metrics.js'
@@ -12,12 +12,11 @@ import { authenticate } from './middleware/authenticate.js'
 import { bodyLimit } from './middleware/body-limit.js'
 import { errorHandler, notFoundHandler } from './middleware/error-handler.js'
 import { principalOrIpKey, rateLimit } from './middleware/rate-limit.js'
-import { requestBasics } from './middleware/request-basics.js'
-import { createPublicDocuments, type PublicDocuments } from './public-documents.js'
-import { createHeaderPolicy, type HeaderPolicy } from './request-basics.js'
+import { corsFor, requestBasics, requestId, securityHeaders } from './middleware/request-basics.js'
+import { createPublicDocuments } from './public-documents.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { registerApiKeyRoutes } from './routes/api-keys.js'
-import { registerAuthRoutes } from './routes/auth.js'
+import { registerAuthRoutes, registerLoginRefusal } from './routes/auth.js'
 import type { RouteDeps } from './routes/deps.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
@@ -48,26 +47,12 @@ export interface CreateAppOptions {
 // Liveness and readiness probes must keep answering under any load (SPEC §2 rate_limit).
 const UNLIMITED_PATHS = new Set(['/health', '/ready'])
 
-/** The app and what the server's fast path (`edge.ts`) shares with it. */
-export interface AppParts {
-  app: Hono<AppEnv>
-  deps: RouteDeps
-  metrics: HttpMetrics
-  policy: HeaderPolicy
-  documents: PublicDocuments
-  clientAddress: ClientAddressOf
-}
-
 /**
  * Builds the users-core REST API (SPEC §6) over a core as a Hono app: call `app.fetch` from a
- * server or `app.request()` in tests. Opens no port.
+ * server or `app.request()` in tests. Opens no port. Every request, on every route, goes through
+ * the same middleware in this order.
  */
 export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppEnv> {
-  return createAppParts(core, options).app
-}
-
-/** {@link createApp}, returning the parts a server also needs. */
-export function createAppParts(core: UsersCore, options: CreateAppOptions): AppParts {
   const config = options.publicUrl ? { ...core.config, public_url: options.publicUrl } : core.config
   const limiter =
     options.limiter ??
@@ -78,21 +63,24 @@ export function createAppParts(core: UsersCore, options: CreateAppOptions): AppP
     logger: options.logger,
     limiter: config.rate_limit.enabled ? limiter : undefined,
     isReady: options.isReady ?? (() => true),
-    startedAt: Date.now(),
+    startedAt: core.clock.now().getTime(),
   }
 
   const metrics = options.metrics ?? createHttpMetrics(core)
   if (deps.limiter) metrics.trackLimiterStore(deps.limiter.state)
-  const policy = createHeaderPolicy({
-    trustProxy: config.api.trust_proxy,
-    corsOrigins: config.api.cors_allow_origins,
-  })
-  const documents = createPublicDocuments(core, config)
-  const clientAddress = createClientAddress(config.api)
 
   const app = new Hono<AppEnv>()
   app.use(accessLog({ logger: options.logger, metrics }))
-  app.use(requestBasics({ policy, clientAddress }))
+  app.use(requestId())
+  app.use(securityHeaders())
+  app.use(
+    requestBasics({
+      clientAddress: createClientAddress(config.api),
+      trustProxy: config.api.trust_proxy,
+    }),
+  )
+  if (config.api.cors_allow_origins.length > 0) app.use(corsFor(config.api.cors_allow_origins))
+  registerLoginRefusal(app, core)
   app.use(authenticate({ core }))
   if (deps.limiter) {
     app.use(
@@ -106,7 +94,7 @@ export function createAppParts(core: UsersCore, options: CreateAppOptions): AppP
   app.use(bodyLimit({ maxBytes: config.api.max_body_bytes }))
 
   registerHealthRoutes(app, deps)
-  registerDiscoveryRoutes(app, documents)
+  registerDiscoveryRoutes(app, createPublicDocuments(core, config))
   registerAuthRoutes(app, deps)
   registerUserRoutes(app, deps)
   registerSessionRoutes(app, deps)
@@ -123,5 +111,5 @@ export function createAppParts(core: UsersCore, options: CreateAppOptions): AppP
 
   app.onError(errorHandler({ logger: options.logger }))
   app.notFound(notFoundHandler(() => app.routes))
-  return { app, deps, metrics, policy, documents, clientAddress }
+  return app
 }

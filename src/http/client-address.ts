@@ -16,13 +16,12 @@ export function createTrustedProxyTest(api: {
 }
 
 /**
- * The one rule for the client address, used by the app and by the fast path (`edge.ts`). Without
- * `trust_proxy`, or when the socket peer is not in `trusted_proxies`, it is the socket's address:
- * anyone else's `X-Forwarded-For` is whatever they wrote. From a trusted proxy, the header is
- * walked from the right past every trusted proxy, and the first other hop is the client — what
- * lies left of it was written by the client, and trusting it would let anyone dodge rate limits
- * and lockout by inventing addresses. An entry that is not an address ends the walk at the last
- * real hop.
+ * The one rule for the client address. Without `trust_proxy`, or when the socket peer is not in
+ * `trusted_proxies`, it is the socket's address: anyone else's `X-Forwarded-For` is whatever
+ * they wrote. From a trusted proxy, the header is walked from the right past every trusted
+ * proxy, and the first other hop is the client — what lies left of it was written by the client,
+ * and trusting it would let anyone dodge rate limits and lockout by inventing addresses. An
+ * entry that is not an address ends the walk at the last real hop.
  */
 export function createClientAddress(api: {
   trust_proxy: boolean

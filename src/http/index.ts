@@ -1,7 +1,6 @@
 // The `users-core/http` entry: the REST app and the server that opens its port.
 
-export { createLogger, type Logger } from '../lib/logger.js'
-
+export type { Logger } from 'pino'
 export { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 export { type AppEnv, type CreateAppOptions, createApp, type HttpMetrics } from './app.js'
 export {

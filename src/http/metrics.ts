@@ -10,12 +10,10 @@ import {
 import type { Config } from '../config.js'
 import type { LimiterStoreState } from '../rate-limit/backend.js'
 import type { CoreEvent, UsersCore } from '../types.js'
-import { createRequestMetrics, type ObserveRequest } from './request-metrics.js'
+import type { RequestObserver } from './middleware/access-log.js'
 
 /** Prometheus metrics of one app: request counters plus what the core reports. */
-export interface HttpMetrics {
-  /** `route` is the matched pattern (`/users/:id`), never the raw path, to bound cardinality. */
-  observeRequest: ObserveRequest
+export interface HttpMetrics extends RequestObserver {
   /** This app's own registry (never prom-client's global one: apps in one process must not collide). */
   readonly registry: Registry
   /** Publishes whether the shared rate-limit store (Redis) is reachable, read at scrape time. */
@@ -32,6 +30,7 @@ export interface MetricsRouteOptions<E extends Env> {
   authorize: (c: Context<E>) => Promise<void>
 }
 
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const HASH_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 // Every label value the core can report, so each series exists (at 0) before its first event
@@ -66,7 +65,20 @@ export function createHttpMetrics(core: UsersCore): HttpMetrics {
     registry.registerMetric(metric as unknown as Metric)
   }
 
-  const observeRequest = createRequestMetrics(registry)
+  // Bounded: routes are patterns (plus "unmatched"), methods and statuses are few.
+  const requests = new Counter({
+    name: 'users_core_http_requests_total',
+    help: 'HTTP requests by method, matched route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers,
+  })
+  const durations = new Histogram({
+    name: 'users_core_http_request_duration_seconds',
+    help: 'HTTP request duration by method and matched route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  })
   const logins = new Counter({
     name: 'users_core_logins_total',
     help: 'Password logins by outcome.',
@@ -149,7 +161,7 @@ export function createHttpMetrics(core: UsersCore): HttpMetrics {
       try {
         const current = (await core.keys.list()).find((k) => k.status === 'current')
         const since = current?.activatesAt ?? current?.createdAt
-        if (since) this.set(Math.max(0, (Date.now() - since.getTime()) / 1000))
+        if (since) this.set(Math.max(0, (core.clock.now().getTime() - since.getTime()) / 1000))
       } catch {}
     },
   })
@@ -199,7 +211,10 @@ export function createHttpMetrics(core: UsersCore): HttpMetrics {
         },
       })
     },
-    observeRequest,
+    observeRequest(route, method, status, seconds) {
+      requests.inc({ method, route, status: String(status) })
+      durations.observe({ method, route }, seconds)
+    },
     close: unsubscribe,
   }
 }

@@ -36,7 +36,7 @@ export function openApiFilePath(): string {
 /** The parsed OpenAPI document, read once and deeply frozen. */
 export function openApiDocument(): Readonly<Record<string, unknown>> {
   if (!cached) {
-    const doc = parseKeepingAsciiOneByte(readFileSync(openApiFilePath()))
+    const doc: unknown = parse(readFileSync(openApiFilePath(), 'utf8'))
     if (!isObject(doc) || !isObject(doc.paths)) throw new Error(`${FILE_NAME} has no paths`)
     cached = deepFreeze(doc)
   }
@@ -54,34 +54,6 @@ export function openApiRoutes(): OpenApiRoute[] {
     }
   }
   return routes
-}
-
-/**
- * Parses YAML so that its ASCII strings stay one-byte strings in V8. The document has non-ASCII
- * characters, so its text is a two-byte string, and each mapping key the parser cuts from it
- * (`X-Request-Id`, `access_token`, `ETag`…) is interned as a two-byte string. Every identical
- * literal compiled after that shares it, so the header block of every response, and the JSON
- * of every token response, became two-byte strings that node then transcodes to UTF-8 on each
- * write (issue 6). Read as Latin-1, the UTF-8 bytes are a one-byte string with the same YAML
- * structure; the few strings that held non-ASCII characters are decoded back afterwards.
- */
-export function parseKeepingAsciiOneByte(utf8: Buffer): unknown {
-  return decodeUtf8Strings(parse(utf8.toString('latin1')))
-}
-
-const HIGH_BYTE = /[\x80-\xff]/
-
-function decodeUtf8Strings(value: unknown): unknown {
-  if (typeof value === 'string') {
-    return HIGH_BYTE.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value
-  }
-  if (Array.isArray(value)) return value.map(decodeUtf8Strings)
-  if (isObject(value)) {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [decodeUtf8Strings(key), decodeUtf8Strings(item)]),
-    )
-  }
-  return value
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

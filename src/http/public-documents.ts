@@ -1,35 +1,37 @@
 import { createHash } from 'node:crypto'
 import type { Config } from '../config.js'
-import type { UsersCore } from '../types.js'
+import type { PublicJwk, UsersCore } from '../types.js'
 
 /** SPEC §4.2: validators may cache the key set for five minutes. */
 export const JWKS_CACHE_CONTROL = 'public, max-age=300'
 
-/** A serialised public document and the strong ETag of its bytes. */
+/** A serialised public document, the strong ETag of its bytes and its response headers. */
 export interface PublicDocument {
   body: string
   etag: string
+  headers: Readonly<Record<string, string>>
 }
 
 /** The documents anyone may fetch: the JWKS and the OpenID discovery document. */
 export interface PublicDocuments {
-  /** Re-serialised by the keyring when the key set changes, never per request. */
-  jwks(): PublicDocument
+  /** Serialised again only when the key set changes, never per request. */
+  jwks(): Promise<PublicDocument>
   /** Built once: it depends on the configuration only. */
   discovery(): PublicDocument
-}
-
-/** RFC 9110 §13.1.2: weak comparison, a list of tags, or `*`. */
-export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false
-  if (header.trim() === '*') return true
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)
 }
 
 function documentOf(value: unknown): PublicDocument {
   const body = JSON.stringify(value)
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`
-  return { body, etag }
+  return {
+    body,
+    etag,
+    headers: {
+      'Content-Type': 'application/json',
+      'Cache-Control': JWKS_CACHE_CONTROL,
+      ETag: etag,
+    },
+  }
 }
 
 /** The public documents of one app (`config.public_url` as the app sees it). */
@@ -61,5 +63,16 @@ export function createPublicDocuments(core: UsersCore, config: Config): PublicDo
     ],
     ...(config.api.docs_enabled ? { service_documentation: `${base}/docs` } : {}),
   })
-  return { jwks: () => core.jwksDocument(), discovery: () => discovery }
+  // A kid is its key's thumbprint, never reused: the same kids are the same key set.
+  let jwks: { kids: string; document: PublicDocument } | undefined
+  const kidsOf = (keys: readonly PublicJwk[]) => keys.map((k) => k.kid).join(' ')
+  return {
+    async jwks() {
+      const set = await core.jwks()
+      const kids = kidsOf(set.keys)
+      if (jwks?.kids !== kids) jwks = { kids, document: documentOf(set) }
+      return jwks.document
+    },
+    discovery: () => discovery,
+  }
 }

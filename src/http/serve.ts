@@ -8,9 +8,8 @@ import { canonicalIp } from '../lib/ip-range.js'
 import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
 import type { UsersCore } from '../types.js'
-import { createAppParts } from './app.js'
+import { createApp } from './app.js'
 import { createTrustedProxyTest } from './client-address.js'
-import { createEdge } from './edge.js'
 import type { HttpMetrics } from './metrics.js'
 
 /** SPEC §6.3: requests in flight get this long to finish on shutdown. */
@@ -25,7 +24,10 @@ export interface StartServerOptions {
   core: UsersCore
   config: Config
   logger: Logger
-  /** Share one limiter store with the core's lockout; default: a new one from `config`. */
+  /**
+   * Share one limiter store (one Redis connection) with the core's lockout; default: a new one
+   * from `config`. Closed with the server.
+   */
   limiter?: LimiterBackend | undefined
   metrics?: HttpMetrics | undefined
 }
@@ -107,25 +109,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${bound.port}`
   const publicUrlDefaulted = config.public_url === `http://${config.api_bind_address}`
-  const parts = createAppParts(core, {
+  const app = createApp(core, {
     logger,
     limiter,
     metrics: options.metrics,
     isReady: () => ready && !draining,
     ...(publicUrlDefaulted && port === 0 ? { publicUrl: url } : {}),
   })
-  handle = createEdge(
-    {
-      core,
-      policy: parts.policy,
-      documents: parts.documents,
-      clientAddress: parts.clientAddress,
-      logger,
-      metrics: parts.metrics,
-      limiter: parts.deps.limiter?.requests,
-    },
-    getRequestListener((request, env) => parts.app.fetch(request, env)),
-  )
+  handle = getRequestListener(app.fetch)
   ready = true
   logger.info({ url }, 'users-core listening')
 
@@ -190,10 +181,11 @@ function capConnectionsPerIp(server: Server, cap: number, isTrustedProxy: (ip: s
  * the keyring's own job: it checks on every key reload, in the library as in the server.)
  */
 function startMaintenance(core: UsersCore, logger: Logger): () => void {
-  let lastPrune = 0
+  let lastPrune = Number.NEGATIVE_INFINITY
   const tick = async () => {
-    if (Date.now() - lastPrune < AUDIT_PRUNE_INTERVAL_MS) return
-    lastPrune = Date.now()
+    const now = core.clock.now().getTime()
+    if (now - lastPrune < AUDIT_PRUNE_INTERVAL_MS) return
+    lastPrune = now
     try {
       const deleted = await core.audit.prune()
       if (deleted > 0) logger.info({ deleted }, 'pruned audit events past retention')

@@ -19,7 +19,6 @@ describe('public exports', () => {
     expect(Object.keys(http).sort()).toEqual([
       'createApp',
       'createLimiterBackend',
-      'createLogger',
       'installSignalHandlers',
       'startServer',
     ])

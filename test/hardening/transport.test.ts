@@ -509,7 +509,7 @@ describe('a real server under slow and numerous connections', () => {
     }
   }, 10_000)
 
-  test("the fast path keys the budget on an untrusted peer's address, not its X-Forwarded-For", async () => {
+  test("the request budget is keyed on an untrusted peer's address, not its X-Forwarded-For", async () => {
     const server = await serve(
       { trust_proxy: true, trusted_proxies: ['192.0.2.0/24'] },
       { requests_per_minute: 3 },

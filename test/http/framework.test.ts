@@ -115,9 +115,7 @@ describe('framework-level errors', () => {
   test('an unexpected error is a 500 revealing only the request id', async () => {
     const broken: UsersCore = {
       ...t.core,
-      jwksDocument: () => {
-        throw new Error('secret internals /etc/passwd')
-      },
+      jwks: () => Promise.reject(new Error('secret internals /etc/passwd')),
     }
     const app = createApp(broken, { logger: createLogger('silent') })
     const res = await app.request('/auth/jwks.json')

@@ -1,6 +1,7 @@
 import { register as globalRegistry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createHttpMetrics } from '../../src/http/metrics.js'
+import { systemClock } from '../../src/lib/clock.js'
 import type { CoreEvent, SigningKeyInfo, UsersCore } from '../../src/types.js'
 
 /** Just what the metrics read of a core, with knobs. */
@@ -16,6 +17,7 @@ function fakeCore(state: {
       return () => listeners.delete(listener)
     },
     hashPoolStats: () => state.stats ?? { active: 0, queued: 0 },
+    clock: systemClock,
     users: { count: state.users ?? (async () => 0) },
     keys: { list: async () => state.keys ?? [] },
   }

@@ -10,10 +10,10 @@ export interface RequestObserver {
 }
 
 /** The label for requests that matched no route (404 and 405). */
-export const UNMATCHED_ROUTE = 'unmatched'
+const UNMATCHED_ROUTE = 'unmatched'
 
 /** The route pattern that served (or would have served) the request. */
-export function routePattern(c: Context): string {
+function routePattern(c: Context): string {
   const routes = matchedRoutes(c)
   const current = routes[c.req.routeIndex]
   if (current && current.method !== 'ALL') return current.path
@@ -36,42 +36,19 @@ export function accessLog(options: {
     const method = c.req.method
     const status = c.res.status
     options.metrics?.observeRequest(route, method, status, seconds)
-    logRequest(options.logger, {
-      requestId: c.get('requestId'),
-      method,
-      route,
-      path: c.req.path,
-      status,
-      seconds,
-      ip: c.get('clientIp'),
-    })
+    // Nothing is built for a line that is not written.
+    if (!options.logger.isLevelEnabled('info')) return
+    options.logger.info(
+      {
+        request_id: c.get('requestId'),
+        method,
+        route,
+        path: c.req.path,
+        status,
+        duration_ms: Math.round(seconds * 1e6) / 1e3,
+        ip: c.get('clientIp'),
+      },
+      'request',
+    )
   }
-}
-
-/** The access-log line (shared with the server's fast path); nothing is built when not written. */
-export function logRequest(
-  logger: Logger,
-  line: {
-    requestId: string
-    method: string
-    route: string
-    path: string
-    status: number
-    seconds: number
-    ip: string | null
-  },
-): void {
-  if (!logger.isLevelEnabled('info')) return
-  logger.info(
-    {
-      request_id: line.requestId,
-      method: line.method,
-      route: line.route,
-      path: line.path,
-      status: line.status,
-      duration_ms: Math.round(line.seconds * 1e6) / 1e3,
-      ip: line.ip,
-    },
-    'request',
-  )
 }

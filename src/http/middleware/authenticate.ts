@@ -8,9 +8,9 @@ const BEARER = /^Bearer +(\S+) *$/i
 /**
  * Resolves `Authorization: Bearer <access token or API key>` (preferred) or `X-API-Key: <key>` to
  * a principal (SPEC §5). Throws UsersError: 401 for a refused credential, other codes (database
- * down) as they come. Shared by the middleware and the server's fast path.
+ * down) as they come.
  */
-export async function resolvePrincipal(
+async function resolvePrincipal(
   core: UsersCore,
   authorization: string | undefined,
   apiKey: string | undefined,

@@ -24,22 +24,44 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   503: 'UNAVAILABLE',
 }
 
-/** An error answer, framework-free: the fast path and the app render errors from this. */
-export interface RenderedError {
-  status: number
-  headers: Record<string, string>
-  body: string
-}
-
 /**
  * The SPEC §6.1 envelope `{error: {code, message, details?}, request_id}` with the status of
  * `ERROR_STATUS`, plus `Retry-After` and `WWW-Authenticate` where they belong.
  */
-export function renderError(
-  error: UsersError,
-  requestId: string,
-  credentialSent: boolean,
-): RenderedError {
+export function errorResponse(c: Context<AppEnv>, error: UsersError): Response {
+  const body: ErrorEnvelope = { error: errorBody(error), request_id: c.get('requestId') }
+  return c.body(JSON.stringify(body), error.status as 400, {
+    ...errorHeaders(error, c.get('credentialSent') === true),
+    'Content-Type': 'application/json',
+  })
+}
+
+/**
+ * {@link errorResponse} of one error prepared once, for a refusal that must cost next to nothing:
+ * only the request id is added per answer.
+ */
+export function preparedErrorResponse(error: UsersError): (c: Context<AppEnv>) => Response {
+  const head = `${JSON.stringify({ error: errorBody(error) }).slice(0, -1)},"request_id":`
+  const headers = { ...errorHeaders(error, false), 'Content-Type': 'application/json' }
+  const status = error.status as 400
+  return (c) => c.body(`${head}${JSON.stringify(c.get('requestId'))}}`, status, headers)
+}
+
+interface ErrorEnvelope {
+  error: { code: ErrorCode; message: string; details?: unknown }
+  request_id: string
+}
+
+function errorBody(error: UsersError): ErrorEnvelope['error'] {
+  const details = error.details
+  return {
+    code: error.code,
+    message: error.message,
+    ...(details === undefined ? {} : { details }),
+  }
+}
+
+function errorHeaders(error: UsersError, credentialSent: boolean): Record<string, string> {
   const headers: Record<string, string> = {}
   const retryAfter = error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS[error.code]
   if (retryAfter !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfter)))
@@ -49,25 +71,7 @@ export function renderError(
       ? 'Bearer realm="users-core", error="invalid_token"'
       : 'Bearer realm="users-core"'
   }
-  const details = error.details
-  const body = {
-    error: {
-      code: error.code,
-      message: error.message,
-      ...(details === undefined ? {} : { details }),
-    },
-    request_id: requestId,
-  }
-  return { status: error.status, headers, body: JSON.stringify(body) }
-}
-
-/** {@link renderError} as the response of a Hono context. */
-export function errorResponse(c: Context<AppEnv>, error: UsersError): Response {
-  const rendered = renderError(error, c.get('requestId'), c.get('credentialSent') === true)
-  return c.body(rendered.body, rendered.status as 400, {
-    ...rendered.headers,
-    'Content-Type': 'application/json',
-  })
+  return headers
 }
 
 /**
@@ -82,12 +86,8 @@ export function errorHandler(options: { logger: Logger }): ErrorHandler<AppEnv> 
     )
 }
 
-/**
- * What an error thrown while answering becomes, framework-free (the fast path uses it too): a
- * UsersError keeps its code; a framework exception maps by status; anything else is
- * INTERNAL_ERROR. `logBug` receives what is a bug, with its stack, for the log only.
- */
-export function toUsersError(err: unknown, logBug: (err: unknown) => void): UsersError {
+/** What a thrown error becomes; `logBug` receives what is a bug, with its stack, for the log only. */
+function toUsersError(err: unknown, logBug: (err: unknown) => void): UsersError {
   if (err instanceof UsersError) {
     if (err.status >= 500 && err.code === 'INTERNAL_ERROR') logBug(err)
     return err

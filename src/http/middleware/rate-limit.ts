@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { UsersError } from '../../errors.js'
 import { sha256Hex } from '../../lib/constant-time.js'
-import type { RateLimitDecision, RequestLimiter } from '../../rate-limit/limiter.js'
+import type { RequestLimiter } from '../../rate-limit/limiter.js'
 import type { Principal } from '../../types.js'
 import type { AppEnv } from '../context.js'
 
@@ -14,20 +14,11 @@ export interface RateLimitOptions {
   skip?: (c: Context<AppEnv>) => boolean
 }
 
-/**
- * Decisions the server's fast path (`edge.ts`) already took for requests it then handed on to the
- * app, so a request never pays twice.
- */
-export const decidedBeforeApp = new WeakMap<object, RateLimitDecision>()
-
 /** Takes one point per request; an empty budget answers 429 RATE_LIMITED with `Retry-After`. */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (options.skip?.(c)) return next()
-    const incoming = c.env?.incoming
-    const decision =
-      (incoming && decidedBeforeApp.get(incoming)) ??
-      (await options.limiter.consume(options.key(c)))
+    const decision = await options.limiter.consume(options.key(c))
     if (!decision.allowed) {
       throw new UsersError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds })
     }
@@ -40,7 +31,7 @@ export function principalOrIpKey(c: Context<AppEnv>): string {
   return rateLimitKey(c.get('principal'), c.get('clientIp'))
 }
 
-/** {@link principalOrIpKey} outside a Hono context (the server's fast path). */
+/** A budget's key: `user:<id>`, else the client IP (`ip:<addr>`, or a digest of a long one). */
 export function rateLimitKey(principal: Principal | undefined, ip: string | null): string {
   if (principal) return `user:${principal.user.id}`
   if (ip === null) return 'ip:unknown'

@@ -1,7 +1,10 @@
 import type { Context } from 'hono'
 import { UsersError } from '../../errors.js'
+import { overloaded } from '../../passwords/hasher.js'
+import type { UsersCore } from '../../types.js'
 import { authorizeAuthenticated } from '../authz.js'
 import type { AppEnv } from '../context.js'
+import { preparedErrorResponse } from '../middleware/error-handler.js'
 import { ipKey, rateLimit } from '../middleware/rate-limit.js'
 import { introspectBody, loginBody, logoutBody, refreshBody } from '../schemas.js'
 import { apiKeyTokenToWire, tokenResponseToWire } from '../wire.js'
@@ -13,6 +16,21 @@ function tokenJson(c: Context<AppEnv>, body: object): Response {
   c.header('Cache-Control', 'no-store')
   c.header('Pragma', 'no-cache')
   return c.json(body, 200)
+}
+
+/**
+ * The first handler of `POST /auth/login`, registered before the body is read or any budget is
+ * spent: while every hash slot is busy and the queue is full, 503 OVERLOADED at once from one
+ * prepared answer — under a flood each refusal must cost next to nothing, or the flood alone
+ * starves every other route (SPEC §6.3).
+ */
+export function registerLoginRefusal(app: App, core: UsersCore): void {
+  const { max_concurrent_hashes: slots, max_queued_hashes: queue } = core.config.password
+  const refusal = preparedErrorResponse(overloaded())
+  app.post('/auth/login', (c, next) => {
+    const { active, queued } = core.hashPoolStats()
+    return active >= slots && queued >= queue ? refusal(c) : next()
+  })
 }
 
 /** `/auth/*`: login, refresh, API-key exchange, logout, introspection (SPEC §6.2). */

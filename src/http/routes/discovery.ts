@@ -1,28 +1,31 @@
 import type { Context } from 'hono'
+import { etag, RETAINED_304_HEADERS } from 'hono/etag'
 import type { AppEnv } from '../context.js'
-import {
-  JWKS_CACHE_CONTROL,
-  matchesIfNoneMatch,
-  type PublicDocument,
-  type PublicDocuments,
-} from '../public-documents.js'
+import type { PublicDocument, PublicDocuments } from '../public-documents.js'
 import type { App } from './deps.js'
 
-/** A public document with its ETag, answering 304 to a matching `If-None-Match`. */
-function cacheable(c: Context<AppEnv>, { body, etag }: PublicDocument): Response {
-  const headers = { 'Cache-Control': JWKS_CACHE_CONTROL, ETag: etag }
-  if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
-  return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' })
+// A 304 keeps what the outer middleware set before the route ran (the security headers and
+// `Vary` are set after it, on the 304 itself).
+const RETAINED = [
+  ...RETAINED_304_HEADERS,
+  'x-request-id',
+  'strict-transport-security',
+  'access-control-allow-origin',
+  'access-control-expose-headers',
+]
+
+/** A public document with its prepared ETag; hono/etag answers a matching `If-None-Match` 304. */
+function cacheable(c: Context<AppEnv>, document: PublicDocument): Response {
+  return c.body(document.body, 200, document.headers)
 }
 
-/**
- * JWKS (both paths) and the OpenID discovery document. The server answers these before the
- * middleware chain (`edge.ts`) from the same documents; these routes serve `app.request()` and
- * the requests the edge hands on.
- */
+/** JWKS (both paths) and the OpenID discovery document. */
 export function registerDiscoveryRoutes(app: App, documents: PublicDocuments): void {
-  const jwks = (c: Context<AppEnv>) => cacheable(c, documents.jwks())
-  app.get('/auth/jwks.json', jwks)
-  app.get('/.well-known/jwks.json', jwks)
-  app.get('/.well-known/openid-configuration', (c) => cacheable(c, documents.discovery()))
+  const notModified = etag({ retainedHeaders: RETAINED })
+  const jwks = async (c: Context<AppEnv>) => cacheable(c, await documents.jwks())
+  app.get('/auth/jwks.json', notModified, jwks)
+  app.get('/.well-known/jwks.json', notModified, jwks)
+  app.get('/.well-known/openid-configuration', notModified, (c) =>
+    cacheable(c, documents.discovery()),
+  )
 }

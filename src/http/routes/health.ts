@@ -24,13 +24,14 @@ export function registerHealthRoutes(app: App, deps: RouteDeps): void {
       database = 'error'
     }
     const healthy = database === 'ok'
+    const now = core.clock.now()
     return c.json(
       {
         status: healthy ? 'healthy' : 'unhealthy',
         service: 'users-core',
         version: VERSION,
-        timestamp: new Date().toISOString(),
-        uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
+        timestamp: now.toISOString(),
+        uptime_seconds: Math.floor((now.getTime() - startedAt) / 1000),
         checks: { database },
       },
       healthy ? 200 : 503,

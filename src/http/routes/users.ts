@@ -1,5 +1,6 @@
 import { UsersError } from '../../errors.js'
-import type { UpdateUserInput } from '../../types.js'
+import { derivedOfFrozen } from '../../lib/freeze.js'
+import type { UpdateUserInput, User } from '../../types.js'
 import {
   authorizeAdmin,
   authorizeAuthenticated,
@@ -26,6 +27,13 @@ import {
   requirePrincipal,
   setPageHeaders,
 } from './input.js'
+
+/**
+ * `/users/me` bodies of shared (frozen) users: while a cached credential's user is unchanged,
+ * every request answers the same bytes, so they are serialised once.
+ */
+const meBodyOf = derivedOfFrozen((user: User) => JSON.stringify(userToWire(user)))
+const JSON_TYPE = { 'Content-Type': 'application/json' }
 
 /** `/users` and `/users/:id` (SPEC §6.2). */
 export function registerUserRoutes(app: App, { core, config, limiter }: RouteDeps): void {
@@ -72,7 +80,7 @@ export function registerUserRoutes(app: App, { core, config, limiter }: RouteDep
   app.get('/users/me', async (c) => {
     const principal = requirePrincipal(c)
     enforce(authorizeAuthenticated(principal, c.req.method))
-    return c.json(userToWire(principal.user), 200)
+    return c.body(meBodyOf(principal.user), 200, JSON_TYPE)
   })
 
   app.get('/users/:id', async (c) => {
