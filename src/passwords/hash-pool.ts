@@ -53,8 +53,6 @@ export interface HashPoolOptions {
 export interface HashPoolStats {
   active: number
   queued: number
-  /** Every thread busy and the queue full: a new job would be refused now. */
-  full: boolean
 }
 
 /** Low-priority hashing threads behind a bounded queue that fails fast when full (SPEC §6.3). */
@@ -131,7 +129,7 @@ export function createHashPool(options: HashPoolOptions): HashPool {
     },
     stats() {
       const active = Math.min(inFlight, maxThreads)
-      return { active, queued: inFlight - active, full: isFull() }
+      return { active, queued: inFlight - active }
     },
     isFull,
     async close() {

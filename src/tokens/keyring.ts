@@ -84,12 +84,6 @@ export interface IssuedAccessToken {
   expiresAt: Date
 }
 
-/** The serialised JWKS and its strong ETag, computed once per key-set change. */
-export interface JwksDocument {
-  body: string
-  etag: string
-}
-
 /** The signing keys of this service: issuing, verifying, publishing and rotating (SPEC §4.2). */
 export interface Keyring {
   /** Loads the keys: `jwt.private_key_file`, or the stored keys (created on first start). */
@@ -100,8 +94,6 @@ export interface Keyring {
   verifyAccessToken(token: string): Promise<VerifiedAccessToken>
   /** Every key a validator may meet: current, next, and retired until they expire. */
   jwks(): { keys: PublicJwk[] }
-  /** {@link Keyring.jwks} serialised, with a strong ETag, for `GET /auth/jwks.json`. */
-  jwksDocument(): JwksDocument
   /** The published keys with their status, current first. */
   list(): SigningKeyInfo[]
   /** The kid that signs tokens issued now. */
@@ -132,7 +124,6 @@ interface LoadedKey {
 interface View {
   cacheKey: string
   keys: PublicJwk[]
-  document: JwksDocument
   verifier: AccessTokenVerifier
 }
 
@@ -171,11 +162,9 @@ export function createKeyring(deps: KeyringDeps): Keyring {
     const cacheKey = visible.map((k) => k.kid).join(' ')
     if (view?.cacheKey === cacheKey) return view
     const published = visible.map((k) => k.publicJwk)
-    const body = JSON.stringify({ keys: published })
     view = {
       cacheKey,
       keys: published,
-      document: { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` },
       verifier: createAccessTokenVerifier({
         keys: published,
         issuer: jwt.issuer,
@@ -460,10 +449,6 @@ export function createKeyring(deps: KeyringDeps): Keyring {
 
     jwks() {
       return { keys: currentView(clock.now()).keys.map((k) => ({ ...k })) }
-    },
-
-    jwksDocument() {
-      return currentView(clock.now()).document
     },
 
     list() {

@@ -38,6 +38,19 @@ describe('JWKS', () => {
       expect(stale.status).toBe(200)
     },
   )
+
+  test('the body is the core JWKS, and its ETag changes when the key set does', async () => {
+    const before = await t.app.request('/auth/jwks.json')
+    expect(await before.json()).toEqual(await t.core.jwks())
+    const rotated = await t.app.request('/admin/keys/rotate', {
+      method: 'POST',
+      headers: bearer(t.adminToken),
+    })
+    expect(rotated.status).toBe(200)
+    const after = await t.app.request('/auth/jwks.json')
+    expect(after.headers.get('etag')).not.toBe(before.headers.get('etag'))
+    expect(await after.json()).toEqual(await t.core.jwks())
+  })
 })
 
 test('openid-configuration is built from public_url and jwt.issuer', async () => {

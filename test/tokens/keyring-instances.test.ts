@@ -84,7 +84,7 @@ for (const target of [sqliteFile, postgres]) {
       ]
       await Promise.all([a, b, c].map((i) => i?.keyring.init()))
       expect(await a?.store.listSigningKeys()).toHaveLength(2)
-      expect(b?.keyring.jwksDocument()).toEqual(a?.keyring.jwksDocument())
+      expect(b?.keyring.jwks()).toEqual(a?.keyring.jwks())
       expect(c?.keyring.currentKid()).toBe(a?.keyring.currentKid())
     })
 
