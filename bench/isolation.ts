@@ -1,8 +1,10 @@
-// Scenario 5 (issue 6): while a login flood saturates the hash pool and overflows its queue,
-// JWKS and refresh keep answering (p99 ≤ 25 ms); logins beyond the queue get 503 OVERLOADED
-// quickly; nothing answers another 5xx.
+// While a login flood saturates the hash pool and overflows its queue, JWKS and refresh keep
+// answering (p99 ≤ 25 ms); logins beyond the queue get 503 OVERLOADED quickly; nothing answers
+// another 5xx. The server's CPU per answered request over the flood is a figure.
 import type { ConfigInput } from '../src/config.js'
+import { cpuTime } from './lib/cpu.js'
 import { type LoadResult, runLoad } from './lib/load.js'
+import { QUICK, seconds } from './lib/quick.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import { describeBetween, readDurationBuckets } from './lib/server-metrics.js'
 import { percentile } from './lib/stats.js'
@@ -18,8 +20,10 @@ import {
 const USERS = 1000
 /** Far more than 2 running + 64 queued: the surplus must be shed with 503. */
 const FLOOD_CONNECTIONS = 200
-const FLOOD_SECONDS = 12
-const PROBE_SECONDS = 8
+const FLOOD_SECONDS = QUICK ? 5 : 12
+const PROBE_SECONDS = seconds(8)
+/** Time the flood gets to fill the pool and the queue before the probes start. */
+const FILL_MS = QUICK ? 1500 : 2500
 const JWKS_RATE = 100
 const REFRESH_RATE = 50
 
@@ -83,15 +87,18 @@ async function measure(config: ConfigInput) {
   try {
     const url = server.info.url
     const sessions = await loginMany(url, 16)
-    const flood = runLoad({
-      url,
-      ...loginRequests(USERS),
-      connections: FLOOD_CONNECTIONS,
-      durationSeconds: FLOOD_SECONDS,
-      timeoutSeconds: 30,
-    })
+    const flood = runLoad(
+      {
+        url,
+        ...loginRequests(USERS),
+        connections: FLOOD_CONNECTIONS,
+        durationSeconds: FLOOD_SECONDS,
+        timeoutSeconds: 30,
+      },
+      server.pid,
+    )
     // Let the flood fill the pool and the queue before probing.
-    await new Promise((r) => setTimeout(r, 2500))
+    await new Promise((r) => setTimeout(r, FILL_MS))
     const { adminApiKey } = server.info
     const inside = () =>
       Promise.all([
@@ -135,7 +142,22 @@ async function measure(config: ConfigInput) {
       })
       .join(', ')
     const other5xx = fiveHundreds(floodResult, ['503']) + fiveHundreds(jwks) + fiveHundreds(refresh)
-    return { floodResult, jwks, refresh, logins, overloaded, probeSummary, other5xx, insideServer }
+    // Every answer of the flood window: the flood's, the probes' and the login probe's.
+    const probed = [...logins.byStatus.values()].reduce((n, ms) => n + ms.length, 0)
+    const answered = floodResult.total + jwks.total + refresh.total + probed
+    const cpuSeconds = floodResult.serverCpuSeconds ?? Number.NaN
+    const cpu = `${fmt(cpuSeconds, 1)} s in ${FLOOD_SECONDS} s (${fmt(cpuSeconds / FLOOD_SECONDS, 2)} cores); ${cpuTime(cpuSeconds / answered)} per answered request (${fmt(answered)} answers)`
+    return {
+      floodResult,
+      jwks,
+      refresh,
+      logins,
+      overloaded,
+      probeSummary,
+      other5xx,
+      insideServer,
+      cpu,
+    }
   } finally {
     await server.stop()
   }
@@ -167,6 +189,7 @@ export async function run(): Promise<ScenarioResult> {
       ['JWKS inside the server (its own histogram)', m.insideServer.jwks],
       ['refresh inside the server (its own histogram)', m.insideServer.refresh],
       ['login probe (one every 50 ms)', m.probeSummary],
+      ['server CPU over the flood', m.cpu],
       [
         '503 with code OVERLOADED / with Retry-After',
         `${overloaded.length ? `${logins.overloadedBodies}/${overloaded.length} / ${logins.retryAfter}/${overloaded.length}` : 'no 503 seen by the probe'}`,

@@ -1,14 +1,15 @@
-// Scenario 8 (issue 6): resident memory of the server process, idle and under login load,
+// Resident memory of the server process, idle and under login load,
 // read from /proc/<pid>/status of the server child.
 import { readRssMiB } from './lib/child.js'
 import { runLoad } from './lib/load.js'
+import { seconds } from './lib/quick.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import { median } from './lib/stats.js'
 import { benchConfig, loginRequests, startUsersCore } from './lib/users-core.js'
 
 const USERS = 1000
 const CONNECTIONS = 8
-const SECONDS = 10
+const SECONDS = seconds(10)
 
 export async function run(): Promise<ScenarioResult> {
   const server = await startUsersCore({ config: benchConfig(), users: USERS })
@@ -45,7 +46,7 @@ export async function run(): Promise<ScenarioResult> {
       goals: [],
       notes: [
         `two Argon2id hashes at 64 MiB each run at once (max_concurrent_hashes = nproc): about ${poolSize} MiB of hash memory is expected under load`,
-        'the issue sets no memory goal; the figures are for capacity planning',
+        'no memory goal; the figures are for capacity planning',
       ],
     }
   } finally {

@@ -1,12 +1,13 @@
-// A reference for scenario 2: refresh grants per second through `core.refreshToken()` in one
-// process, with no HTTP and no load generator, 16 in flight. It separates what a grant costs in
-// the core (session read, sealing, group-committed write, signing) from what HTTP adds. Started
-// by bench/refresh.ts; announces { grantsPerSecond, cpuMicrosPerGrant } on fd 3.
+// A reference for the refresh scenario: grants through `core.refreshToken()` in one process, with
+// no HTTP and no load generator, 16 in flight. It separates what a grant costs in the core
+// (session read, sealing, group-committed write, signing) from what HTTP adds. Started by
+// bench/refresh.ts; announces { grantsPerSecond, cpuSecondsPerGrant } on fd 3.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PRODUCT_ROOT } from './lib/build.js'
 import { announce } from './lib/child.js'
+import { processCpuSeconds } from './lib/cpu.js'
 import { BENCH_PASSWORD, benchConfig } from './lib/users-core.js'
 
 const { init } = (await import(`${PRODUCT_ROOT}/core.js`)) as typeof import('../src/core.js')
@@ -48,13 +49,10 @@ async function grantFor(ms: number): Promise<number> {
 }
 
 await grantFor(1000)
-const cpuBefore = process.cpuUsage()
+const cpuBefore = processCpuSeconds(process.pid)
 const started = performance.now()
 const grants = await grantFor(seconds * 1000)
 const elapsed = (performance.now() - started) / 1000
-const cpu = process.cpuUsage(cpuBefore)
+const cpu = processCpuSeconds(process.pid) - cpuBefore
 await core.close()
-announce({
-  grantsPerSecond: grants / elapsed,
-  cpuMicrosPerGrant: (cpu.user + cpu.system) / grants,
-})
+announce({ grantsPerSecond: grants / elapsed, cpuSecondsPerGrant: cpu / grants })

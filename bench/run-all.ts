@@ -1,4 +1,5 @@
-// `npm run bench`: every scenario of issue 6 in sequence, then one table of every goal.
+// `npm run bench`: every scenario in sequence, then one table of every goal. BENCH_QUICK=1 runs
+// each for about 2 s (a smoke test: its figures are not results); BENCH_ONLY=a,b picks scenarios.
 import { run as apiKey } from './api-key.js'
 import { run as isolation } from './isolation.js'
 import { run as jwks } from './jwks.js'
@@ -27,7 +28,6 @@ const scenarios: [string, () => Promise<ScenarioResult>][] = [
   ['memory', memory],
 ]
 
-// BENCH_ONLY=login,jwks runs a subset.
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim())
 const started = performance.now()
 printMachine()

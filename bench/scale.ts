@@ -1,18 +1,19 @@
-// Scenario 6 (issue 6): 1,000,000 users seeded through the Store's bulk path with one
+// Scale: 1,000,000 users seeded through the Store's bulk path with one
 // pre-computed Argon2id hash; login p50 at 1M ÷ at 1k, GET /users?search= and a deep page, and
 // database bytes per user.
 import { type LoadResult, runLoad } from './lib/load.js'
+import { QUICK, rounds, seconds } from './lib/quick.js'
 import { fmt, isMain, runAsProgram, type ScenarioResult } from './lib/report.js'
 import { benchConfig, loginRequests, startUsersCore, USER_PAD } from './lib/users-core.js'
 
 const SMALL = 1000
-const LARGE = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000)
+const LARGE = Number(process.env.BENCH_SCALE_USERS ?? (QUICK ? 20_000 : 1_000_000))
 /** Login seconds per side, split into interleaved rounds. */
-const LOGIN_SECONDS = 12
-const QUERY_SECONDS = 5
+const LOGIN_SECONDS = seconds(12)
+const QUERY_SECONDS = seconds(5)
 
 /** Login rounds per side, interleaved (small, large, small, …) so drift hits both alike. */
-const LOGIN_ROUNDS = 3
+const LOGIN_ROUNDS = rounds(3)
 
 interface Measured {
   login: LoadResult

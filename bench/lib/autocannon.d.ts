@@ -18,6 +18,7 @@ declare module 'autocannon' {
       url: string
       connections?: number
       duration?: number
+      amount?: number
       timeout?: number
       overallRate?: number
       requests?: Request[]

@@ -1,5 +1,6 @@
 import { type JsonChild, startJsonChild } from './child.js'
-import { type LoadResult, okPerSecond, runLoad } from './load.js'
+import { cpuTime } from './cpu.js'
+import { cpuPerRequest, type LoadResult, okPerSecond, runLoad } from './load.js'
 import { fmt } from './report.js'
 import { median } from './stats.js'
 
@@ -34,55 +35,63 @@ const NODE_WRITES = new Set(['date', 'connection', 'keep-alive', 'transfer-encod
 export const HTTP_CONNECTIONS = 16
 
 /** `GET /` on the hello-world, loaded like the users-core routes it is compared with. */
-export function loadHello(url: string, seconds: number): Promise<LoadResult> {
-  return runLoad({
-    url,
-    method: 'GET',
-    path: '/',
-    mode: { kind: 'fixed' },
-    connections: HTTP_CONNECTIONS,
-    durationSeconds: seconds,
-    warmupSeconds: 1,
-  })
+export function loadHello(hello: JsonChild<{ url: string }>, seconds: number): Promise<LoadResult> {
+  return runLoad(
+    {
+      url: hello.info.url,
+      method: 'GET',
+      path: '/',
+      mode: { kind: 'fixed' },
+      connections: HTTP_CONNECTIONS,
+      durationSeconds: seconds,
+      warmupSeconds: 1,
+    },
+    hello.pid,
+  )
 }
 
 /** A load compared with the hello-world, round by round. */
 export interface Compared {
   /** One result per round, in order. */
   rounds: LoadResult[]
+  /** Median over the rounds of the hello-world's CPU per request ÷ this load's, same round. */
+  cpuRatio: number
   /** Median over the rounds of this round's rate ÷ the same round's hello-world rate. */
   ratio: number
 }
 
 /**
  * Runs `rounds` rounds of the hello-world followed by each of `loads`, and divides each load by
- * the hello-world of its own round. On a shared machine the hello-world's own rate drifts by a
- * third within a minute (28,000 → 37,000 req/s seen in one run), so a ratio taken against a
- * figure measured seconds away is more drift than service; the median of adjacent pairs is not.
+ * the hello-world of its own round, so the drift of a shared machine hits both sides of a ratio.
  */
 export async function compareWithHello(
-  helloUrl: string,
+  hello: JsonChild<{ url: string }>,
   rounds: number,
   seconds: number,
   loads: readonly ((seconds: number) => Promise<LoadResult>)[],
 ): Promise<{ hello: LoadResult[]; compared: Compared[] }> {
-  const hello: LoadResult[] = []
+  const helloRounds: LoadResult[] = []
   const results: LoadResult[][] = loads.map(() => [])
   for (let round = 0; round < rounds; round++) {
-    hello.push(await loadHello(helloUrl, seconds))
+    helloRounds.push(await loadHello(hello, seconds))
     for (const [i, load] of loads.entries()) results[i]?.push(await load(seconds))
   }
+  const base = (i: number) => helloRounds[i] as LoadResult
   return {
-    hello,
+    hello: helloRounds,
     compared: results.map((rounds) => ({
       rounds,
-      ratio: median(rounds.map((r, i) => okPerSecond(r) / okPerSecond(hello[i] as LoadResult))),
+      cpuRatio: median(rounds.map((r, i) => cpuPerRequest(base(i)) / cpuPerRequest(r))),
+      ratio: median(rounds.map((r, i) => okPerSecond(r) / okPerSecond(base(i)))),
     })),
   }
 }
 
-/** `median req/s (round: a, b, c)` of a series of loads. */
+/** `CPU µs per request and req/s, medians (rounds)` of a series of loads. */
 export function describeRounds(rounds: readonly LoadResult[]): string {
+  const cpu = rounds.map(cpuPerRequest)
   const rates = rounds.map(okPerSecond)
-  return `${fmt(median(rates))} req/s median (rounds: ${rates.map((r) => fmt(r)).join(', ')})`
+  const list = (values: number[], show: (v: number) => string) =>
+    rounds.length > 1 ? ` (rounds: ${values.map(show).join(', ')})` : ''
+  return `${cpuTime(median(cpu))} of server CPU per request${list(cpu, cpuTime)}; ${fmt(median(rates))} req/s${list(rates, (r) => fmt(r))}`
 }

@@ -21,12 +21,20 @@ export interface LoadSpec {
   mode: LoadMode
   connections: number
   durationSeconds: number
+  /**
+   * Requests of the measured run instead of a duration: it ends when all are answered, so no
+   * request is half-served at either end of the window its server CPU is read over.
+   */
+  amount?: number
   /** A discarded run first, so JIT and caches are warm. */
   warmupSeconds?: number
   /** Requests per second over all connections; unset = as fast as the server answers. */
   overallRate?: number
   timeoutSeconds?: number
 }
+
+/** The line the load worker prints when the measured run starts (after warm-up and settling). */
+export const MEASURING = 'measuring'
 
 /** What a load run measured. */
 export interface LoadResult {
@@ -39,4 +47,6 @@ export interface LoadResult {
   statusCounts: Record<string, number>
   errors: number
   timeouts: number
+  /** CPU seconds the server process spent during the measured run (set by `runLoad`). */
+  serverCpuSeconds?: number
 }

@@ -2,7 +2,7 @@
 // from the orchestrator) and prints its LoadResult as JSON on stdout.
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
-import type { LoadResult, LoadSpec } from './load-spec.js'
+import { type LoadResult, type LoadSpec, MEASURING } from './load-spec.js'
 
 const spec = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as LoadSpec
 // Shared by the warm-up and the measured run: rotated refresh tokens carry over.
@@ -65,11 +65,11 @@ function requestFor(): autocannon.Request {
 /** Longer than the deepest queue a warm-up leaves: 8 logins over 2 hash slots ≈ 0.3 s. */
 const SETTLE_AFTER_WARMUP_MS = 1000
 
-async function run(durationSeconds: number): Promise<autocannon.Result> {
+async function run(durationSeconds: number, amount?: number): Promise<autocannon.Result> {
   return autocannon({
     url: spec.url,
     connections: spec.connections,
-    duration: durationSeconds,
+    ...(amount ? { amount } : { duration: durationSeconds }),
     timeout: spec.timeoutSeconds ?? 10,
     requests: [requestFor()],
     ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
@@ -80,7 +80,9 @@ const warmup = spec.warmupSeconds ? await run(spec.warmupSeconds) : undefined
 // Requests the warm-up left in flight are still being served (a login queued for a hash takes
 // a few hundred ms): let them finish, so the measured run does not start behind them.
 if (warmup) await new Promise((resolve) => setTimeout(resolve, SETTLE_AFTER_WARMUP_MS))
-const result = await run(spec.durationSeconds)
+// The parent reads the server's CPU time at this line and at the result line.
+process.stdout.write(`${MEASURING}\n`)
+const result = await run(spec.durationSeconds, spec.amount)
 const statusCounts: Record<string, number> = {}
 const byStatus = (result as unknown as { statusCodeStats?: Record<string, { count: number }> })
   .statusCodeStats

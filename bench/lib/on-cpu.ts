@@ -5,6 +5,7 @@
 // --perf-basic-prof so JIT-compiled JavaScript has names.
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
+import { CLK_TCK } from './cpu.js'
 
 /** CPU time (ms) of each thread of `pid`, keyed `tid name`. */
 export function threadCpuMs(pid: number): Map<string, number> {
@@ -18,8 +19,8 @@ export function threadCpuMs(pid: number): Map<string, number> {
     }
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // utime and stime, fields 14 and 15 of stat(5), in clock ticks of 10 ms.
-    threads.set(`${tid} ${name}`, (Number(fields[11]) + Number(fields[12])) * 10)
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks.
+    threads.set(`${tid} ${name}`, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK)
   }
   return threads
 }

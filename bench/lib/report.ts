@@ -5,8 +5,10 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { FROM_SRC } from './build.js'
 import { REPO_ROOT } from './child.js'
+import { CLK_TCK } from './cpu.js'
+import { QUICK } from './quick.js'
 
-/** A goal of issue 6: `value` compared with `target`. */
+/** A goal: `value` compared with `target`. */
 export interface Goal {
   name: string
   value: number
@@ -78,6 +80,8 @@ export function machine(): Record<string, string> {
     server: FROM_SRC
       ? 'src/ through tsx (BENCH_FROM_SRC=1)'
       : 'dist/, built from the sources at start',
+    clk_tck: String(CLK_TCK),
+    mode: QUICK ? 'quick (BENCH_QUICK=1: a smoke test, not results)' : 'full',
   }
 }
 
@@ -85,7 +89,7 @@ export function machine(): Record<string, string> {
 export function printMachine(): void {
   const m = machine()
   console.log(
-    `machine: ${m.cpus}; ${m.memory}; node ${m.node}; load average ${m.loadavg}; server from ${m.server}`,
+    `machine: ${m.cpus}; ${m.memory}; node ${m.node}; load average ${m.loadavg}; server from ${m.server}; ${m.mode} run`,
   )
 }
 

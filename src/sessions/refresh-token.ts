@@ -27,10 +27,9 @@ const SEAL_EXPAND_INPUT = Buffer.concat([Buffer.from(SEAL_INFO, 'utf8'), Buffer.
 
 /**
  * The seal key: HKDF-SHA256 (RFC 5869) of the previous token, salted with the session id, 32
- * bytes — the same bytes as `hkdfSync('sha256', previousToken, sessionId, SEAL_INFO, 32)`.
- * One SHA-256 block of output is exactly extract (`HMAC(salt, ikm)`) then one expand step
- * (`HMAC(prk, info || 0x01)`); two HMACs cost 5 µs where `hkdfSync` costs 15–18 µs, paid on
- * every refresh grant (issue 6). `refresh-token.test.ts` pins the equality.
+ * bytes — the same bytes as `hkdfSync('sha256', previousToken, sessionId, SEAL_INFO, 32)`,
+ * spelled as its two HMACs (extract, one expand block) because they are cheaper on every grant.
+ * `refresh-token.test.ts` pins the equality.
  */
 export function sealKey(previousToken: string, sessionId: string): Buffer {
   const prk = createHmac('sha256', sessionId).update(previousToken).digest()

@@ -192,10 +192,8 @@ export function createSessionService(deps: CoreDeps) {
       if (decision === 'rotate') {
         const user = activeUser(found.user)
         const next = createRefreshToken(session.id, random)
-        // Signed while the rotation commits rather than after it, so the signature is ready
-        // when the group commit is: under a login flood a grant then waits for one turn of a
-        // busy event loop instead of two (`docs/performance.md`). The token leaves only with a
-        // committed rotation; a lost compare-and-swap or a failed write discards it.
+        // Signed while the rotation commits, so a grant waits for one turn of a busy event loop,
+        // not two; the token leaves only with a committed rotation, otherwise it is discarded.
         const signing = signAccessToken(user, session)
         signing.catch(() => undefined)
         const rotated = await store.rotateSession(

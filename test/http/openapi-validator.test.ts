@@ -62,67 +62,73 @@ describe('openapi validator', () => {
   it('accepts a valid user and rejects each kind of drift', () => {
     expect(validateSchema(ref('User'), user)).toEqual([])
     const { email: _, ...missing } = user
-    expect(validateSchema(ref('User'), missing).join()).toMatch(/missing required property email/)
+    expect(validateSchema(ref('User'), missing).join()).toMatch(
+      /must have required property 'email'/,
+    )
     expect(validateSchema(ref('User'), { ...user, password_hash: 'x' }).join()).toMatch(
-      /unexpected property password_hash/,
+      /must NOT have additional properties \(password_hash\)/,
     )
     expect(validateSchema(ref('User'), { ...user, active: 'yes' }).join()).toMatch(
-      /expected boolean/,
+      /active: must be boolean/,
     )
     expect(validateSchema(ref('User'), { ...user, username: 'a b' }).join()).toMatch(
-      /does not match/,
+      /username: must match pattern/,
     )
-    expect(validateSchema(ref('User'), { ...user, id: 'nope' }).join()).toMatch(/not a uuid/)
+    expect(validateSchema(ref('User'), { ...user, id: 'nope' }).join()).toMatch(
+      /id: must match format "uuid"/,
+    )
     expect(validateSchema(ref('User'), { ...user, created_at: '2025-01-15' }).join()).toMatch(
-      /not a date-time/,
+      /created_at: must match format "date-time"/,
     )
     expect(validateSchema(ref('User'), { ...user, roles: ['Admin'] }).join()).toMatch(
-      /does not match/,
+      /roles\/0: must match pattern/,
     )
     const many = Array.from({ length: 21 }, (_, i) => `r${i}`)
-    expect(validateSchema(ref('User'), { ...user, roles: many }).join()).toMatch(/more than 20/)
+    expect(validateSchema(ref('User'), { ...user, roles: many }).join()).toMatch(
+      /more than 20 items/,
+    )
     expect(validateSchema(ref('User'), { ...user, display_name: 'x'.repeat(101) }).join()).toMatch(
-      /longer than 100/,
+      /more than 100 characters/,
     )
     expect(validateSchema(ref('User'), { ...user, display_name: '<b>' }).join()).toMatch(
-      /does not match/,
+      /display_name: must match pattern/,
     )
   })
 
   it('handles oneOf, const and the nullable type arrays', () => {
     expect(validateSchema(ref('Introspection'), { active: false })).toEqual([])
-    expect(validateSchema(ref('Introspection'), { active: true }).join()).toMatch(/none of oneOf/)
+    expect(validateSchema(ref('Introspection'), { active: true }).join()).toMatch(
+      /oneOf \(none match\)/,
+    )
     expect(validateSchema(ref('Introspection'), { active: false, sub: 'x' }).join()).toMatch(
-      /none of oneOf/,
+      /oneOf \(none match\)/,
     )
     expect(validateSchema({ type: ['string', 'null'] }, null)).toEqual([])
-    expect(validateSchema({ type: ['string', 'null'] }, 1).join()).toMatch(
-      /expected string \| null/,
-    )
-    expect(validateSchema({ type: 'integer' }, 1.5).join()).toMatch(/expected integer/)
+    expect(validateSchema({ type: ['string', 'null'] }, 1).join()).toMatch(/must be string,null/)
+    expect(validateSchema({ type: 'integer' }, 1.5).join()).toMatch(/must be integer/)
     expect(validateSchema({ type: 'number' }, 2)).toEqual([])
     expect(validateSchema({ oneOf: [{ type: 'number' }, { type: 'integer' }] }, 2).join()).toMatch(
-      /matches 2 schemas/,
+      /oneOf \(2 match\)/,
     )
   })
 
   it('rejects a JWK carrying private members', () => {
     const jwk = { kty: 'OKP', kid: 'k', use: 'sig', alg: 'EdDSA', crv: 'Ed25519', x: 'AAAA' }
     expect(validateSchema(ref('Jwk'), jwk)).toEqual([])
-    expect(validateSchema(ref('Jwk'), { ...jwk, d: 'secret' }).join()).toMatch(/must not match/)
+    expect(validateSchema(ref('Jwk'), { ...jwk, d: 'secret' }).join()).toMatch(/must NOT be valid/)
   })
 
   it('pins error bodies to the codes of their status', () => {
     const body = (code: string) => ({ error: { code, message: 'm' }, request_id: 'r' })
     expect(() => assertMatchesSchema('GET', '/users/me', 401, body('UNAUTHORIZED'))).not.toThrow()
     expect(() => assertMatchesSchema('GET', '/users/me', 401, body('INVALID_TOKEN'))).toThrow(
-      /expected "UNAUTHORIZED"/,
+      /constant "UNAUTHORIZED", got "INVALID_TOKEN"/,
     )
     expect(() =>
       assertMatchesSchema('POST', '/auth/login', 429, body('ACCOUNT_LOCKED')),
     ).not.toThrow()
     expect(() => assertMatchesSchema('POST', '/users', 400, body('WEAK_PASSWORD'))).toThrow(
-      /details/,
+      /required property 'details'/,
     )
     const weak = {
       error: { code: 'WEAK_PASSWORD', message: 'm', details: { rules: ['min_length'] } },
