@@ -1,4 +1,4 @@
-import type { SigningAlgorithm } from '../../src/storage/records.js'
+import type { SigningAlgorithm } from '../../src/domain/records.js'
 import { startJsonChild } from './child.js'
 import { percentile } from './stats.js'
 
