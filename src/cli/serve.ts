@@ -44,7 +44,7 @@ export function registerServeCommand(program: Command, io: CliIo, state: CliStat
         await Promise.all([
           import('../core.js'),
           import('../http/serve.js'),
-          import('../rate-limit/backend.js'),
+          import('../storage/redis/limiter-backend.js'),
         ])
       // Server logs are JSON lines on standard output; the operator's messages go to stderr.
       const logger = createLogger(config.log_level)

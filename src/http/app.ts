@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { Logger } from '../lib/logger.js'
-import { createLimiterBackend, type LimiterBackend } from '../rate-limit/backend.js'
+import { createLimiterBackend, type LimiterBackend } from '../storage/redis/limiter-backend.js'
 import type { UsersCore } from '../types.js'
 import { authorizeAdmin } from './authz.js'
 import { createClientAddress } from './client-address.js'

@@ -8,7 +8,7 @@ import {
   Registry,
 } from 'prom-client'
 import type { Config } from '../config.js'
-import type { LimiterStoreState } from '../rate-limit/backend.js'
+import type { LimiterStoreState } from '../storage/redis/limiter-backend.js'
 import type { CoreEvent, UsersCore } from '../types.js'
 import type { RequestObserver } from './middleware/access-log.js'
 

@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { Config } from '../config.js'
 import type {
   ApiKeyPermission,

@@ -7,7 +7,10 @@ import { init } from '../../src/core.js'
 import { createApp } from '../../src/http/app.js'
 import { createLogger } from '../../src/lib/logger.js'
 import { type LimiterFactory, memoryLimiterFactory } from '../../src/lockout/login-lockout.js'
-import { createLimiterBackend, type LimiterBackend } from '../../src/rate-limit/backend.js'
+import {
+  createLimiterBackend,
+  type LimiterBackend,
+} from '../../src/storage/redis/limiter-backend.js'
 import type { UsersCore } from '../../src/types.js'
 import { redisUnavailableReason, TEST_REDIS_URL } from '../helpers/services.js'
 import { json, testConfig, USER_PASSWORD } from './helpers.js'

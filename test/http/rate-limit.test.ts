@@ -1,4 +1,5 @@
-import { afterEach, expect, test } from 'vitest'
+import { afterEach, describe, expect, it, test } from 'vitest'
+import { rateLimitKey } from '../../src/http/middleware/rate-limit.js'
 import { bearer, createTestApp, json, type TestApp } from './helpers.js'
 
 let t: TestApp | undefined
@@ -56,4 +57,13 @@ test('login_requests_per_minute per client IP (X-Forwarded-For from a trusted pr
 test('rate_limit.enabled = false turns limiting off', async () => {
   t = await createTestApp({ rate_limit: { enabled: false, requests_per_minute: 1 } })
   for (let i = 0; i < 5; i++) expect((await t.app.request('/auth/jwks.json')).status).toBe(200)
+})
+
+describe('rateLimitKey', () => {
+  it('is bounded whatever address the client claims (an IPv6 zone id has no length limit)', () => {
+    const long = `fe80::1%${'a'.repeat(10_000)}`
+    expect(rateLimitKey(undefined, long).length).toBeLessThanOrEqual(70)
+    expect(rateLimitKey(undefined, long)).not.toBe(rateLimitKey(undefined, `${long}b`))
+    expect(rateLimitKey(undefined, '203.0.113.5')).toBe('ip:203.0.113.5')
+  })
 })

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono'
 import type { Config } from '../../config.js'
 import type { Logger } from '../../lib/logger.js'
-import type { LimiterBackend } from '../../rate-limit/backend.js'
+import type { LimiterBackend } from '../../storage/redis/limiter-backend.js'
 import type { UsersCore } from '../../types.js'
 import type { AppEnv } from '../context.js'
 

@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis'
 import { type RateLimiterAbstract, RateLimiterRedis } from 'rate-limiter-flexible'
-import type { Config } from '../config.js'
-import { redactUrl } from '../config.js'
-import type { Logger } from '../lib/logger.js'
-import type { LimiterOptions } from '../lockout/login-lockout.js'
-import { type RequestLimiter, toRequestLimiter } from './limiter.js'
-import { BoundedMemoryLimiter } from './memory-limiter.js'
+import type { Config } from '../../config.js'
+import { redactUrl } from '../../config.js'
+import type { Logger } from '../../lib/logger.js'
+import type { LimiterOptions } from '../../lockout/login-lockout.js'
+import { type RequestLimiter, toRequestLimiter } from '../../rate-limit/limiter.js'
+import { BoundedMemoryLimiter } from '../../rate-limit/memory-limiter.js'
 
 /** Where the shared state lives and whether it is reachable right now. */
 export type LimiterStoreState = 'memory' | 'redis' | 'redis-unavailable'
