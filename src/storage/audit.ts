@@ -81,7 +81,10 @@ export function createAuditStore(
   }
 
   return {
-    appendAudit: (events) => dialect.transaction((trx) => ctx.appendAudit(trx, events)),
+    appendAudit: (events) =>
+      dialect.transaction(async (trx) => {
+        await ctx.appendAudit(trx, events)
+      }),
 
     listAuditEvents: (query) =>
       guard(async () => {

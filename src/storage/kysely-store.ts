@@ -3,21 +3,29 @@ import type { Store } from '../domain/store.js'
 import { deepFreeze } from '../lib/freeze.js'
 import { createApiKeyStore } from './api-keys.js'
 import { createAuditStore } from './audit.js'
-import { createAuditWriter } from './audit-writer.js'
-import { guard, type Lookups, type StoreContext } from './context.js'
+import { type AuditWriter, createKyselyAuditWriter } from './audit-writer.js'
+import { guard, type Lookups, type StoreContext, type StoreDialect } from './context.js'
 import { runMigrations } from './migrator.js'
 import { postgresDialect } from './postgres/dialect.js'
 import type { Database, Dialect } from './schema.js'
-import { createSessionStore } from './sessions.js'
+import { createKyselySessionPaths, createSessionStore, type SessionHotPaths } from './sessions.js'
 import { createSigningKeyStore } from './signing-keys.js'
+import { createSqliteAuditWriter } from './sqlite/audit-writer.js'
 import { sqliteDialect } from './sqlite/dialect.js'
 import { createLookupCache } from './sqlite/lookup-cache.js'
+import type { SqliteConnection } from './sqlite/open.js'
 import type { SqliteReader } from './sqlite/reader.js'
+import { createSqliteSessionPaths } from './sqlite/sessions.js'
 import { createUserListQuery } from './user-list-query.js'
 import { createUserStore } from './users.js'
 
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
+  /**
+   * SQLite: the connection under `db` (`openSqliteKysely`), on which the group commit, the audit
+   * chain and the session hot paths run statements prepared once. Required for SQLite.
+   */
+  connection?: SqliteConnection
   /**
    * The database's change stamp (SQLite: `openSqliteKysely`). With it, the session and API-key
    * lookups every authenticated request makes are answered from memory while it stays put (see
@@ -53,14 +61,29 @@ export function createKyselyStore(
   dialect: Dialect,
   options: KyselyStoreOptions = {},
 ): Store {
-  const { changeStamp, reader } = options
+  const { changeStamp, reader, connection } = options
   const chain: StoreContext['chain'] = { key: undefined }
-  const ops = dialect === 'postgres' ? postgresDialect(db) : sqliteDialect(db)
+  const chainKey = () => chain.key
+  let ops: StoreDialect
+  let appendAudit: AuditWriter
+  let sessionPaths: SessionHotPaths
+  if (dialect === 'postgres') {
+    ops = postgresDialect(db)
+    appendAudit = createKyselyAuditWriter(db, ops.lockChainRow, chainKey)
+    sessionPaths = createKyselySessionPaths(db)
+  } else {
+    if (connection === undefined) {
+      throw new Error('a SQLite store needs its connection: open it with openSqliteKysely')
+    }
+    ops = sqliteDialect(db, connection)
+    appendAudit = createSqliteAuditWriter(connection, chainKey)
+    sessionPaths = createSqliteSessionPaths(connection)
+  }
   const ctx: StoreContext = {
     db,
     dialect: ops,
     chain,
-    appendAudit: createAuditWriter(db, ops.lockChainRow, () => chain.key),
+    appendAudit,
     readSlow: (queries) =>
       reader !== undefined
         ? reader.read(queries)
@@ -81,7 +104,7 @@ export function createKyselyStore(
     },
     ...createUserStore(ctx),
     ...createUserListQuery(ctx, options.rareRoleLimit),
-    ...createSessionStore(ctx),
+    ...createSessionStore(ctx, sessionPaths),
     ...createApiKeyStore(ctx),
     ...createSigningKeyStore(ctx),
     ...createAuditStore(ctx),

@@ -28,6 +28,7 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
   }
   const sqlite = openSqliteKysely(url, options.cwd)
   return createKyselyStore(sqlite.db, 'sqlite', {
+    connection: sqlite.connection,
     changeStamp: sqlite.changeStamp,
     ...(sqlite.reader && { reader: sqlite.reader }),
   })

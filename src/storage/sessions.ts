@@ -1,11 +1,11 @@
-import type { Selectable } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import type { SessionRecord, UserRecord } from '../domain/records.js'
-import type { Store } from '../domain/store.js'
+import type { SessionRotation, Store } from '../domain/store.js'
 import { guard, type StoreContext } from './context.js'
 import { type Param, prepareQuery } from './prepared.js'
 import { revokeLiveSessions, revokeRow } from './revocations.js'
 import { rowToSession, rowToUser, sessionToRow, toMillis, userPatchToSet } from './row-mapping.js'
-import type { SessionsTable } from './schema.js'
+import type { Database, SessionsTable } from './schema.js'
 
 const SESSION_COLUMNS = [
   'id',
@@ -24,31 +24,21 @@ const SESSION_COLUMNS = [
   'user_agent',
 ] as const
 
-/** Sessions and the access-token deny list: logins, refresh rotation, revocation, pruning. */
-export function createSessionStore(
-  ctx: StoreContext,
-): Pick<
-  Store,
-  | 'recordLogin'
-  | 'findSession'
-  | 'findSessionWithUser'
-  | 'listSessions'
-  | 'rotateSession'
-  | 'touchSession'
-  | 'revokeSession'
-  | 'revokeUserSessions'
-  | 'denyAccessToken'
-  | 'isAccessTokenDenied'
-  | 'pruneExpired'
-> {
-  const { db, appendAudit } = ctx
-  const { transaction } = ctx.dialect
-  const lookups = ctx.lookups<{ session: SessionRecord; user: UserRecord }>()
+/** What each dialect does its own way on the paths every refresh and bearer request takes. */
+export interface SessionHotPaths {
+  /** The session with its owner, read fresh (the store caches it where it can). */
+  readSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>
+  /** The compare-and-swap of a rotation inside `trx`; true when it rotated. */
+  rotateInTransaction(
+    trx: Kysely<Database>,
+    id: string,
+    expectedHash: string,
+    rotation: SessionRotation,
+  ): boolean | Promise<boolean>
+}
 
-  // Hot paths, compiled once.
-  const sessionById = prepareQuery((id: Param<string>) =>
-    db.selectFrom('sessions').selectAll().where('id', '=', id),
-  )
+/** The hot paths over Kysely, compiled once (PostgreSQL). */
+export function createKyselySessionPaths(db: Kysely<Database>): SessionHotPaths {
   // One statement for what every refresh and every bearer request reads: session and owner.
   const sessionWithUser = prepareQuery((id: Param<string>) =>
     db
@@ -87,6 +77,60 @@ export function createSessionStore(
         .where('revoked_at', 'is', null)
         .where('expires_at', '>', now),
   )
+  return {
+    async readSessionWithUser(id) {
+      const r = (await db.executeQuery(sessionWithUser(id))).rows[0]
+      if (r === undefined) return undefined
+      const session = Object.fromEntries(
+        SESSION_COLUMNS.map((c) => [c, r[`s_${c}`]]),
+      ) as Selectable<SessionsTable>
+      return { session: rowToSession(session), user: rowToUser(r) }
+    },
+    async rotateInTransaction(trx, id, expectedHash, rotation) {
+      const result = await trx.executeQuery(
+        rotate(
+          rotation.refreshHash,
+          rotation.previousRefreshHash,
+          toMillis(rotation.rotatedAt),
+          rotation.sealedRefreshToken,
+          rotation.formerRefreshHashes,
+          rotation.generation,
+          toMillis(rotation.lastUsedAt),
+          id,
+          expectedHash,
+          toMillis(rotation.rotatedAt),
+        ),
+      )
+      return Number(result.numAffectedRows ?? 0) === 1
+    },
+  }
+}
+
+/** Sessions and the access-token deny list: logins, refresh rotation, revocation, pruning. */
+export function createSessionStore(
+  ctx: StoreContext,
+  hot: SessionHotPaths,
+): Pick<
+  Store,
+  | 'recordLogin'
+  | 'findSession'
+  | 'findSessionWithUser'
+  | 'listSessions'
+  | 'rotateSession'
+  | 'touchSession'
+  | 'revokeSession'
+  | 'revokeUserSessions'
+  | 'denyAccessToken'
+  | 'isAccessTokenDenied'
+  | 'pruneExpired'
+> {
+  const { db, appendAudit } = ctx
+  const { transaction } = ctx.dialect
+  const lookups = ctx.lookups<{ session: SessionRecord; user: UserRecord }>()
+
+  const sessionById = prepareQuery((id: Param<string>) =>
+    db.selectFrom('sessions').selectAll().where('id', '=', id),
+  )
   const deniedJti = prepareQuery((jti: Param<string>) =>
     db.selectFrom('denied_jtis').select('jti').where('jti', '=', jti),
   )
@@ -109,17 +153,7 @@ export function createSessionStore(
         return row === undefined ? undefined : rowToSession(row)
       }),
 
-    findSessionWithUser: (id) =>
-      guard(() =>
-        lookups(id, async () => {
-          const r = (await db.executeQuery(sessionWithUser(id))).rows[0]
-          if (r === undefined) return undefined
-          const session = Object.fromEntries(
-            SESSION_COLUMNS.map((c) => [c, r[`s_${c}`]]),
-          ) as Selectable<SessionsTable>
-          return { session: rowToSession(session), user: rowToUser(r) }
-        }),
-      ),
+    findSessionWithUser: (id) => guard(() => lookups(id, () => hot.readSessionWithUser(id))),
 
     listSessions: (userId, now) =>
       guard(async () => {
@@ -137,21 +171,7 @@ export function createSessionStore(
 
     rotateSession: (id, expectedHash, rotation, audit) =>
       transaction(async (trx) => {
-        const result = await trx.executeQuery(
-          rotate(
-            rotation.refreshHash,
-            rotation.previousRefreshHash,
-            toMillis(rotation.rotatedAt),
-            rotation.sealedRefreshToken,
-            rotation.formerRefreshHashes,
-            rotation.generation,
-            toMillis(rotation.lastUsedAt),
-            id,
-            expectedHash,
-            toMillis(rotation.rotatedAt),
-          ),
-        )
-        if (Number(result.numAffectedRows ?? 0) !== 1) return false
+        if (!(await hot.rotateInTransaction(trx, id, expectedHash, rotation))) return false
         await appendAudit(trx, audit)
         return true
       }),

@@ -17,7 +17,7 @@ import type {
 } from '../../src/domain/records.js'
 import type { Store } from '../../src/domain/store.js'
 import { isUsersError, type UsersError } from '../../src/errors.js'
-import { createKyselyStore } from '../../src/storage/kysely-store.js'
+import { createKyselyStore, type KyselyStoreOptions } from '../../src/storage/kysely-store.js'
 import { MIGRATIONS } from '../../src/storage/migrations/index.js'
 import { runMigrations } from '../../src/storage/migrator.js'
 import { createPostgresKysely } from '../../src/storage/postgres/open.js'
@@ -52,8 +52,15 @@ interface Opened {
 interface Target {
   name: string
   open(): Promise<Opened>
-  /** A new, empty database that no migration has touched, with a Kysely to migrate it. */
-  openEmpty(): Promise<{ db: Kysely<Database>; cleanup(): Promise<void> }>
+  /**
+   * A new, empty database that no migration has touched, with a Kysely to migrate it and the
+   * options a store over it needs.
+   */
+  openEmpty(): Promise<{
+    db: Kysely<Database>
+    options: KyselyStoreOptions
+    cleanup(): Promise<void>
+  }>
   /** Releases what the target keeps across tests. */
   dispose?(): Promise<void>
 }
@@ -65,8 +72,8 @@ function sqliteMemory(): Target {
   return {
     name: 'SQLite in memory',
     async open() {
-      const { db: kysely, changeStamp } = openSqliteKysely('sqlite::memory:')
-      const store = createKyselyStore(kysely, 'sqlite', { changeStamp })
+      const { db: kysely, changeStamp, connection } = openSqliteKysely('sqlite::memory:')
+      const store = createKyselyStore(kysely, 'sqlite', { changeStamp, connection })
       await store.migrate()
       return {
         store,
@@ -76,8 +83,8 @@ function sqliteMemory(): Target {
       }
     },
     async openEmpty() {
-      const kysely = createSqliteKysely('sqlite::memory:')
-      return { db: kysely, cleanup: () => kysely.destroy() }
+      const { db: kysely, connection } = openSqliteKysely('sqlite::memory:')
+      return { db: kysely, options: { connection }, cleanup: () => kysely.destroy() }
     },
   }
 }
@@ -91,8 +98,12 @@ function sqliteFile(): Target {
       const stores: Store[] = []
       const openOne = () => {
         // As open-store does: the change stamp, and list reads on the reader's thread.
-        const { db, changeStamp, reader } = openSqliteKysely(url)
-        const s = createKyselyStore(db, 'sqlite', { changeStamp, ...(reader && { reader }) })
+        const { db, changeStamp, reader, connection } = openSqliteKysely(url)
+        const s = createKyselyStore(db, 'sqlite', {
+          changeStamp,
+          connection,
+          ...(reader && { reader }),
+        })
         stores.push(s)
         return s
       }
@@ -115,9 +126,10 @@ function sqliteFile(): Target {
     },
     async openEmpty() {
       const dir = mkdtempSync(join(tmpdir(), 'users-core-store-'))
-      const kysely = createSqliteKysely(`sqlite://${join(dir, 'users.db')}`)
+      const { db: kysely, connection } = openSqliteKysely(`sqlite://${join(dir, 'users.db')}`)
       return {
         db: kysely,
+        options: { connection },
         cleanup: async () => {
           await kysely.destroy()
           rmSync(dir, { recursive: true, force: true })
@@ -183,6 +195,7 @@ function postgres(): Target {
       const kysely = createPostgresKysely(database.url, { poolSize: 2 })
       return {
         db: kysely,
+        options: {},
         cleanup: async () => {
           await kysely.destroy()
           await database.drop()
@@ -362,7 +375,7 @@ for (const { target, skip } of targets) {
           const before = MIGRATIONS.findIndex((m) => m.name === '0003_user_count')
           expect(before).toBeGreaterThan(0)
           await runMigrations(empty.db, store.dialect, MIGRATIONS.slice(0, before))
-          const old = createKyselyStore(empty.db, store.dialect)
+          const old = createKyselyStore(empty.db, store.dialect, empty.options)
           await old.insertUsers(
             Array.from({ length: 7 }, (_, i) =>
               user({
@@ -401,7 +414,7 @@ for (const { target, skip } of targets) {
           const before = MIGRATIONS.findIndex((m) => m.name === '0007_session_former_hashes')
           expect(before).toBeGreaterThan(0)
           await runMigrations(empty.db, store.dialect, MIGRATIONS.slice(0, before))
-          const old = createKyselyStore(empty.db, store.dialect)
+          const old = createKyselyStore(empty.db, store.dialect, empty.options)
           const owner = user()
           await old.insertUser(owner, [])
           const s = session(owner.id, {
@@ -582,8 +595,11 @@ for (const { target, skip } of targets) {
         const empty = await target.openEmpty()
         try {
           // One database, two stores: the default plan, and one that walks users for any role.
-          const members = createKyselyStore(empty.db, store.dialect)
-          const walking = createKyselyStore(empty.db, store.dialect, { rareRoleLimit: 1 })
+          const members = createKyselyStore(empty.db, store.dialect, empty.options)
+          const walking = createKyselyStore(empty.db, store.dialect, {
+            ...empty.options,
+            rareRoleLimit: 1,
+          })
           await members.migrate()
           const roles = ['admin', 'user', 'ops', 'administrator', 'a%b', 'x"y', 'nobody']
           type Filter = Omit<Parameters<Store['listUsers']>[0], 'limit' | 'offset'>

@@ -1,14 +1,8 @@
-import { CompiledQuery, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Transaction } from '../context.js'
 import { mapDatabaseError } from '../db-errors.js'
 import type { Database } from '../schema.js'
-
-const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate')
-const COMMIT = CompiledQuery.raw('commit')
-const ROLLBACK = CompiledQuery.raw('rollback')
-const SAVEPOINT = CompiledQuery.raw('savepoint grouped_write')
-const RELEASE = CompiledQuery.raw('release grouped_write')
-const ROLLBACK_TO = CompiledQuery.raw('rollback to grouped_write')
+import type { SqliteConnection } from './open.js'
 
 interface PendingWrite {
   work: (trx: Kysely<Database>) => Promise<unknown>
@@ -24,36 +18,47 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
  * still commit. Each caller is answered only after the commit, exactly as with a transaction of
  * its own, but the pages a batch touches (session, audit rows and indexes, chain head) reach the
  * WAL once per batch instead of once per write. BEGIN IMMEDIATE takes the write lock first, so
- * read-then-write never hits a busy snapshot.
+ * read-then-write never hits a busy snapshot. The batch holds Kysely's connection throughout;
+ * its own statements are prepared once on it.
  */
-export function createGroupCommit(db: Kysely<Database>): Transaction {
+export function createGroupCommit(db: Kysely<Database>, connection: SqliteConnection): Transaction {
+  const begin = connection.prepare('begin immediate')
+  const commit = connection.prepare('commit')
+  const rollback = connection.prepare('rollback')
+  const savepoint = connection.prepare('savepoint grouped_write')
+  const release = connection.prepare('release grouped_write')
+  const rollbackTo = connection.prepare('rollback to grouped_write')
   let pending: PendingWrite[] = []
 
   async function runBatch(conn: Kysely<Database>, batch: PendingWrite[], outcomes: Outcome[]) {
-    await conn.executeQuery(BEGIN_IMMEDIATE)
+    begin().run()
     try {
       // A write alone needs no savepoint: if it fails, the whole transaction rolls back.
       const [only] = batch
       if (batch.length === 1 && only) {
         outcomes.push({ ok: true, value: await only.work(conn) })
-        await conn.executeQuery(COMMIT)
+        commit().run()
         return
       }
       for (const { work } of batch) {
-        await conn.executeQuery(SAVEPOINT)
+        savepoint().run()
         try {
           const value = await work(conn)
-          await conn.executeQuery(RELEASE)
+          release().run()
           outcomes.push({ ok: true, value })
         } catch (error) {
-          await conn.executeQuery(ROLLBACK_TO)
-          await conn.executeQuery(RELEASE)
+          rollbackTo().run()
+          release().run()
           outcomes.push({ ok: false, error })
         }
       }
-      await conn.executeQuery(COMMIT)
+      commit().run()
     } catch (error) {
-      await conn.executeQuery(ROLLBACK).catch(() => undefined)
+      try {
+        rollback().run()
+      } catch {
+        // Nothing to roll back: SQLite already ended the transaction.
+      }
       throw error
     }
   }

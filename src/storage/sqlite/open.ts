@@ -61,6 +61,22 @@ export interface SqliteKysely {
   changeStamp(): number
   /** File databases: a connection on its own thread for the reads that grow with the data. */
   reader: SqliteReader | undefined
+  /** The same main connection, for the statements the store prepares on it itself. */
+  connection: SqliteConnection
+}
+
+/**
+ * The main connection under Kysely, for the hot paths that run better-sqlite3 statements
+ * prepared once: no query building or executor per call. `exclusive` runs `work` while Kysely
+ * has the connection to itself, so it never lands inside a group commit or a migration.
+ */
+export interface SqliteConnection {
+  /**
+   * `text` prepared on first use (after migrations made its tables) and kept; a statement that
+   * can write moves the change stamp each time it runs.
+   */
+  prepare(text: string): () => BetterSqlite3.Statement
+  exclusive<T>(work: () => T | Promise<T>): Promise<T>
 }
 
 /**
@@ -71,11 +87,41 @@ export function openSqliteKysely(url: string, cwd?: string): SqliteKysely {
   const raw = openSqliteDatabase(url, cwd)
   const stamp = createChangeStamp(raw)
   const database = withStatementCache(raw, stamp.countWrite)
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    db,
     reader: raw.memory ? undefined : createSqliteReader(raw.name),
     changeStamp: stamp.read,
+    connection: {
+      prepare: (text) => {
+        let stmt: BetterSqlite3.Statement | undefined
+        return () => {
+          stmt ??= countingRuns(raw.prepare(text), stamp.countWrite)
+          return stmt
+        }
+      },
+      exclusive: (work) => db.connection().execute(async () => work()),
+    },
   }
+}
+
+/** `stmt`, calling `onWrite` before each execution when it can write (SQLite's own verdict). */
+function countingRuns(stmt: BetterSqlite3.Statement, onWrite: () => void): BetterSqlite3.Statement {
+  if (stmt.readonly) return stmt
+  const { run, get, all } = stmt
+  stmt.run = (...params) => {
+    onWrite()
+    return run.apply(stmt, params)
+  }
+  stmt.get = (...params) => {
+    onWrite()
+    return get.apply(stmt, params)
+  }
+  stmt.all = (...params) => {
+    onWrite()
+    return all.apply(stmt, params)
+  }
+  return stmt
 }
 
 /** A Kysely instance over a SQLite URL (`sqlite://PATH` or `sqlite::memory:`). */
