@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { init } from '../src/core.js'
 import type { SigningAlgorithm } from '../src/domain/records.js'
 import { buildAccessTokenClaims } from '../src/tokens/access-token.js'
-import { signCompactJwsAsync } from '../src/tokens/jws.js'
+import { signCompactJws } from '../src/tokens/jws.js'
 import { generateSigningKey } from '../src/tokens/signing-key.js'
 
 const PASSWORD = 'Bench-Passw0rd-2024'
@@ -50,7 +50,7 @@ async function rawSigner(algorithm: SigningAlgorithm) {
   const key = await generateSigningKey(algorithm)
   const user = { id: crypto.randomUUID(), username: 'u0000001', email: null, roles: ['user'] }
   return () =>
-    signCompactJwsAsync(
+    signCompactJws(
       buildAccessTokenClaims({
         issuer: 'users-core',
         audience: ['users-core'],
