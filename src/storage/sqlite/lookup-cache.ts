@@ -1,6 +1,7 @@
+import { LRUCache } from 'lru-cache'
 import { deepFreeze } from '../../lib/freeze.js'
 
-/** Entries kept at most; the oldest goes first. */
+/** Entries kept at most; the least recently used goes first. */
 const DEFAULT_CAPACITY = 10_000
 
 /**
@@ -18,7 +19,8 @@ export function createLookupCache<V extends object>(
   capacity = DEFAULT_CAPACITY,
 ) {
   let stamp = Number.NaN
-  const entries = new Map<string, V>()
+  // maxSize with a unit size rather than max: lru-cache preallocates every slot for `max`.
+  const entries = new LRUCache<string, V>({ maxSize: capacity, sizeCalculation: () => 1 })
 
   return async function lookup(
     key: string,
@@ -38,10 +40,6 @@ export function createLookupCache<V extends object>(
     // Kept under the stamp read before the load: if anything changed since (even during the
     // read), the next lookup sees a different stamp and drops it unused.
     if (stamp !== before) return value
-    if (entries.size >= capacity) {
-      const oldest = entries.keys().next()
-      if (!oldest.done) entries.delete(oldest.value)
-    }
     entries.set(key, value)
     return value
   }

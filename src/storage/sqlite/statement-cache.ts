@@ -1,11 +1,13 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import type { SqliteDatabase, SqliteStatement } from 'kysely'
+import { LRUCache } from 'lru-cache'
 
 /** Prepared statements kept per connection; hot paths reuse theirs instead of re-preparing. */
 const STATEMENT_CACHE_SIZE = 256
 
 /**
- * Wraps a database so each distinct SQL text is prepared once (bounded, oldest evicted), and
+ * Wraps a database so each distinct SQL text is prepared once (bounded, least recently used
+ * evicted), and
  * calls `onWrite` just before each run of a statement that can write.
  */
 export function withStatementCache(
@@ -13,7 +15,7 @@ export function withStatementCache(
   onWrite: () => void,
   size = STATEMENT_CACHE_SIZE,
 ): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>()
+  const cache = new LRUCache<string, SqliteStatement>({ maxSize: size, sizeCalculation: () => 1 })
   return {
     close: () => db.close(),
     prepare(text: string): SqliteStatement {
@@ -25,10 +27,6 @@ export function withStatementCache(
         stmt = prepared.readonly
           ? (prepared as unknown as SqliteStatement)
           : countingWrites(prepared as unknown as SqliteStatement, onWrite)
-        if (cache.size >= size) {
-          const oldest = cache.keys().next()
-          if (!oldest.done) cache.delete(oldest.value)
-        }
         cache.set(text, stmt)
       }
       return stmt
