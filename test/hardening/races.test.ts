@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import {
   createTempPostgresDatabase,
   postgresUnavailableReason,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { type RunningServer, startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'
