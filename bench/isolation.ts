@@ -1,7 +1,7 @@
 // While a login flood saturates the hash pool and overflows its queue, JWKS and refresh keep
 // answering (p99 ≤ 25 ms); logins beyond the queue get 503 OVERLOADED quickly; nothing answers
 // another 5xx. The server's CPU per answered request over the flood is a figure.
-import type { ConfigInput } from '../src/config.js'
+import type { ConfigInput } from '../src/config/schema.js'
 import { cpuTime } from './lib/cpu.js'
 import { type LoadResult, runLoad } from './lib/load.js'
 import { QUICK, seconds } from './lib/quick.js'

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Algorithm, hash } from '@node-rs/argon2'
 import BetterSqlite3 from 'better-sqlite3'
-import type { ConfigInput } from '../src/config.js'
+import type { ConfigInput } from '../src/config/schema.js'
 import type { UserRecord } from '../src/domain/records.js'
 import { PRODUCT_ROOT } from './lib/build.js'
 import { announce } from './lib/child.js'
@@ -21,8 +21,8 @@ import {
 
 // What users run: the compiled package (dist/, built by the orchestrator), unless BENCH_FROM_SRC=1.
 const { parseConfig } = (await import(
-  `${PRODUCT_ROOT}/config.js`
-)) as typeof import('../src/config.js')
+  `${PRODUCT_ROOT}/config/schema.js`
+)) as typeof import('../src/config/schema.js')
 const { init } = (await import(`${PRODUCT_ROOT}/core.js`)) as typeof import('../src/core.js')
 const { installSignalHandlers, startServer } = (await import(
   `${PRODUCT_ROOT}/http/serve.js`

@@ -1,5 +1,5 @@
 import type { AuditEventFactory } from './audit/events.js'
-import type { Config } from './config.js'
+import type { Config } from './config/schema.js'
 import type { Store } from './domain/store.js'
 import type { Clock } from './lib/clock.js'
 import type { Logger } from './lib/logger.js'

@@ -1,6 +1,7 @@
 // The library's public entry (SPEC §9): named exports only; the list is pinned by a test.
-export type { Config, ConfigInput } from './config.js'
-export { loadConfig, parseConfig } from './config.js'
+export { loadConfig } from './config/load.js'
+export type { Config, ConfigInput } from './config/schema.js'
+export { parseConfig } from './config/schema.js'
 export { type InitOptions, init } from './core.js'
 export { ERROR_STATUS, type ErrorCode, isUsersError, UsersError } from './errors.js'
 export type {

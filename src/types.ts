@@ -1,4 +1,4 @@
-import type { Config, ConfigInput } from './config.js'
+import type { Config, ConfigInput } from './config/schema.js'
 import type {
   ApiKeyPermission,
   AuditActor,

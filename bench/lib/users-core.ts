@@ -1,4 +1,4 @@
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import { ensureBuilt } from './build.js'
 import { type JsonChild, startJsonChild } from './child.js'
 

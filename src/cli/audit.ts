@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander'
 import { deriveAuditChainKey } from '../audit/chain.js'
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import { auditEventToWire } from '../http/wire.js'
 import type { AuditFilter } from '../types.js'
 import {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { type LoadedConfig, loadConfig } from '../config.js'
+import { type LoadedConfig, loadConfig } from '../config/load.js'
 import { createLogger, type Logger } from '../lib/logger.js'
 import type { RequestContext, UsersCore } from '../types.js'
 

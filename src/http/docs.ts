@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { Env, Hono } from 'hono'
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import { UsersError } from '../errors.js'
 import { openApiDocument } from './openapi.js'
 

@@ -7,7 +7,7 @@ import {
   type Metric,
   Registry,
 } from 'prom-client'
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import type { LimiterStoreState } from '../storage/redis/limiter-backend.js'
 import type { CoreEvent, UsersCore } from '../types.js'
 import type { RequestObserver } from './middleware/access-log.js'

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import type { PublicJwk, UsersCore } from '../types.js'
 
 /** SPEC §4.2: validators may cache the key set for five minutes. */

@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import { canonicalIp } from '../lib/ip-range.js'
 import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../storage/redis/limiter-backend.js'

@@ -1,5 +1,5 @@
 import { type Algorithm, hash as argon2Hash } from '@node-rs/argon2'
-import { ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_TIME_COST } from '../config.js'
+import { ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_TIME_COST } from '../config/schema.js'
 import { UsersError } from '../errors.js'
 
 /** Argon2id cost parameters as `config.password` names them, without the prefix. */

@@ -20,7 +20,7 @@ function load(): ReadonlySet<string> {
 
 /**
  * True when `password` is on the shipped list of common passwords, ignoring case. The list is
- * read once, on first use (some 20 ms); call {@link loadCommonPasswords} at start-up to pay
+ * read once, on first use; call {@link loadCommonPasswords} at start-up to pay
  * that cost before the first request.
  */
 export function isCommonPassword(password: string): boolean {

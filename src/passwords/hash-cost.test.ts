@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../config.js'
+import { parseConfig } from '../config/schema.js'
 import { checkHashCost, hashCostBound } from './hash-cost.js'
 
 const SALT = 'c2FsdHNhbHRzYWx0'

@@ -1,4 +1,4 @@
-import { ARGON2_MAX_MEMORY_KIB, type Config } from '../config.js'
+import { ARGON2_MAX_MEMORY_KIB, type Config } from '../config/schema.js'
 import { parsePasslibScrypt } from './passlib-scrypt.js'
 
 /** The configured Argon2 cost that every bound is derived from. */

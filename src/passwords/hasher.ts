@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import { isUsersError } from '../errors.js'
 import { checkHashCost, hashCostBound } from './hash-cost.js'
 import {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../config.js'
+import { parseConfig } from '../config/schema.js'
 import { isUsersError, type UsersError } from '../errors.js'
 import { isCommonPassword, loadCommonPasswords } from './common-passwords.js'
 import {

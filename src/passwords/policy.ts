@@ -1,4 +1,4 @@
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import { UsersError } from '../errors.js'
 import { isCommonPassword } from './common-passwords.js'
 

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import type { Store } from '../domain/store.js'
 import type { Logger } from '../lib/logger.js'
 import { createKyselyStore } from './kysely-store.js'

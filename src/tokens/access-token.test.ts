@@ -2,7 +2,7 @@ import { createHmac, createPublicKey, sign } from 'node:crypto'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../config.js'
+import { parseConfig } from '../config/schema.js'
 import type { SigningAlgorithm } from '../domain/records.js'
 import { createManualClock } from '../lib/clock.js'
 import {

@@ -3,8 +3,8 @@ import { UsersError } from '../errors.js'
 import type { Random } from '../lib/random.js'
 
 // enc:v2:<salt>:<iv>:<tag>:<ciphertext>, base64url. scrypt (N=2^15, r=8, p=1) because the secret
-// is an operator's passphrase, not a random key, then AES-256-GCM. Each key is sealed and opened
-// once per process (cached by kid), so ~80 ms is fine. v2 authenticates the key's kid as AAD, so a
+// is an operator's passphrase, not a random key, then AES-256-GCM; a key is opened once per process
+// (cached by kid), so scrypt's cost never lands on a request. v2 authenticates the kid as AAD, so a
 // sealed key copied onto another row does not open; v1 (same fields, a fixed AAD) is still opened.
 const PREFIX = 'enc:v2:'
 const LEGACY_PREFIX = 'enc:v1:'

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 import type {
   ApiKeyPermission,
   AuditEventInput,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../config.js'
+import { parseConfig } from '../config/schema.js'
 import { computeScope } from './scopes.js'
 
 describe('computeScope', () => {

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js'
+import type { Config } from '../config/schema.js'
 
 /** The parts of `jwt` config that decide an access token's `scope`. */
 export type ScopeConfig = Pick<Config['jwt'], 'base_scopes' | 'role_scopes'>

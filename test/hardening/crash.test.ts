@@ -8,7 +8,7 @@ import { createLogger } from '../../src/lib/logger.js'
 import { CHEAP_ARGON2 } from '../helpers/create-test-core.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js'
 
-// Issue 5, crash safety: SIGKILL the real server process during a storm of creates, logins and
+// Crash safety: SIGKILL the real server process during a storm of creates, logins and
 // refreshes, restart it on the same SQLite file, and find every write that was acknowledged.
 //
 // SQLite runs in WAL mode with synchronous=NORMAL. A commit is complete once its frames are in

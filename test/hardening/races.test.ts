@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import {
   createTempPostgresDatabase,
   postgresUnavailableReason,
@@ -8,7 +8,7 @@ import {
 } from '../helpers/databases.js'
 import { bearer, createTestApp, json, type TestApp, USER_PASSWORD } from '../http/helpers.js'
 
-// Issue 5, races: many requests for one thing at the same moment, through the HTTP app, on
+// Races: many requests for one thing at the same moment, through the HTTP app, on
 // SQLite and on PostgreSQL (where the requests really run on separate connections).
 
 const pgUnavailable = await postgresUnavailableReason()

@@ -3,20 +3,12 @@ import { init } from '../../src/core.js'
 import { createLogger } from '../../src/lib/logger.js'
 import type { UsersCore } from '../../src/types.js'
 
-// Issue 5, timing (SPEC §3): at the DEFAULT Argon2 parameters (64 MiB, t=3, p=4), a failed login
-// for an unknown user costs what one with a wrong password costs, and a wrong password costs the
-// same whatever its length — so timing reveals neither which accounts exist nor the length of
-// what was typed.
-//
-// How it measures: every round runs each case once, in an order rotated each round, so drift of
-// the machine's load falls on every case alike; a few rounds of warm-up come first; the estimate
-// is the ratio of the medians. One hash at the defaults keeps both cores busy for ~27 ms on an
-// idle machine, so 30 rounds of 4 cases take ~4 s. When a ratio is outside 5 %, the whole
-// measurement is repeated once and both runs are pooled. On a loaded machine (another test
-// worker, a benchmark) single samples vary by ±40 % and no affordable sample count resolves 5 %;
-// the bound then widens to three bootstrap standard errors of the pooled ratio — honest about
-// what was measurable, and still far below the ~95 % gap a skipped dummy verification makes
-// (checked: without `verifyDummy` an unknown user costs ~1 ms, and this test fails).
+// SPEC §3 at the default Argon2 parameters: an unknown user's failed login costs what a wrong
+// password costs, whatever its length, so timing reveals neither accounts nor password lengths.
+// Rounds rotate the case order so load drift falls on every case alike, and the ratio of medians
+// is compared; an out-of-tolerance run is repeated and pooled, and where the machine is too loaded
+// to resolve TOLERANCE the bound widens to three bootstrap standard errors, still far below the
+// gap a skipped dummy verification makes.
 
 // 100 characters: passwords well past 64 are allowed at the default policy (ASVS 6.2.9).
 const PASSWORD = 'Correct-Horse-42-'.padEnd(100, 'q')

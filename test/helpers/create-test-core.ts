@@ -1,4 +1,4 @@
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import { type InitOptions, init } from '../../src/core.js'
 import { createManualClock, type ManualClock } from '../../src/lib/clock.js'
 import { createLogger } from '../../src/lib/logger.js'

@@ -1,7 +1,8 @@
 // The client address behind proxies: X-Forwarded-For is read only when the socket peer is a
 // trusted proxy, from the right, and the first hop that is not a trusted proxy is the client.
 import { describe, expect, test } from 'vitest'
-import { configFromEnv, parseConfig } from '../../src/config.js'
+import { configFromEnv } from '../../src/config/load.js'
+import { parseConfig } from '../../src/config/schema.js'
 import { UsersError } from '../../src/errors.js'
 import { createClientAddress } from '../../src/http/client-address.js'
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'

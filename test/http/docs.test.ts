@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Hono } from 'hono'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { createApp } from '../../src/http/app.js'
 import {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, test } from 'vitest'
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import { createTempPostgresDatabase, postgresUnavailableReason } from '../helpers/databases.js'
 import { bearer, createTestApp, json, type TestApp } from './helpers.js'
 

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono'
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { createApp } from '../../src/http/app.js'
 import type { AppEnv } from '../../src/http/context.js'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { createApp } from '../../src/http/app.js'
 import { createHttpMetrics, type HttpMetrics } from '../../src/http/metrics.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import { createApp } from '../../src/http/app.js'
 import { type RunningServer, startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, test } from 'vitest'
-import type { ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config/schema.js'
 import type { CoreEvent } from '../../src/types.js'
 import {
   createTempPostgresDatabase,

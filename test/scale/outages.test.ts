@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { type RunningServer, startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'
@@ -9,7 +9,7 @@ import { createTempPostgresDatabase, type TempPostgresDatabase } from '../helper
 import { scaleOutUnavailableReason } from '../helpers/services.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 
-// Issue 4: what one instance does when PostgreSQL or Redis goes away, and that it recovers.
+// What one instance does when PostgreSQL or Redis goes away, and that it recovers.
 // Each service is reached through a loopback proxy the test can cut, so the shared servers
 // other suites use are never stopped.
 

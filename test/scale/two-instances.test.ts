@@ -7,7 +7,7 @@ import { createTempPostgresDatabase, type TempPostgresDatabase } from '../helper
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js'
 import { scaleOutUnavailableReason, TEST_REDIS_URL } from '../helpers/services.js'
 
-// Issue 4: two real server processes behind one PostgreSQL database and one Redis.
+// Two real server processes behind one PostgreSQL database and one Redis.
 
 const unavailable = await scaleOutUnavailableReason()
 const suffix = randomBytes(4).toString('hex')

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono'
-import type { Config } from '../../config.js'
+import type { Config } from '../../config/schema.js'
 import type { Logger } from '../../lib/logger.js'
 import type { LimiterBackend } from '../../storage/redis/limiter-backend.js'
 import type { UsersCore } from '../../types.js'
