@@ -6,10 +6,9 @@ import type { Migration } from './migration.js'
  * `user_roles (role, user_id, active)`: one row per role a user holds, kept by triggers on
  * `users` in the writing transaction. `GET /users?role=` and the last-admin guard read it
  * instead of matching every user's JSON `roles` with LIKE (a full scan on the event loop).
- * `active` is copied and keyed, so a
- * role's active or inactive members are a range of the primary key. A user's own rows are
- * found by their full key (each role in the user's `roles`, the user's `active`, the id), so
- * no second index is needed.
+ * `active` is copied and keyed, so a role's active or inactive members are a range of the
+ * primary key. A user's own rows are found by their full key (each role in the user's `roles`,
+ * the user's `active`, the id), so no second index is needed.
  */
 export const userRolesMigration: Migration = {
   name: '0006_user_roles',
