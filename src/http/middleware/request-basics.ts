@@ -92,11 +92,28 @@ export function corsFor(origins: readonly string[]): MiddlewareHandler<AppEnv> {
     exposeHeaders: EXPOSE_HEADERS,
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   })
-  // hono/cors answers every OPTIONS as a preflight; a plain one must reach the routes' `Allow`.
-  return (c, next) =>
-    c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') === undefined
-      ? next()
-      : grant(c, next)
+  const anyOrigin = origins.includes('*')
+  const allowed = new Set(origins)
+  const exposed = EXPOSE_HEADERS.join(',')
+  return async (c, next) => {
+    if (c.req.method === 'OPTIONS') {
+      // hono/cors answers every OPTIONS as a preflight; a plain one must reach the routes' `Allow`.
+      return c.req.header('access-control-request-method') === undefined ? next() : grant(c, next)
+    }
+    // An actual request gets its headers after the route: hono/cors opens `c.res` before it,
+    // which makes @hono/node-server rebuild every response as a stream.
+    await next()
+    const origin = c.req.header('origin')
+    const headers = c.res.headers
+    if (anyOrigin) headers.set('Access-Control-Allow-Origin', '*')
+    else {
+      headers.append('Vary', 'Origin')
+      if (origin !== undefined && allowed.has(origin)) {
+        headers.set('Access-Control-Allow-Origin', origin)
+      }
+    }
+    headers.set('Access-Control-Expose-Headers', exposed)
+  }
 }
 
 /**
