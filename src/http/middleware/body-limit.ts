@@ -11,12 +11,14 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  * while reading it, so one without a length cannot get past it either.
  */
 export function bodyLimit(options: { maxBytes: number }): MiddlewareHandler<AppEnv> {
+  const tooLarge = () =>
+    new UsersError('PAYLOAD_TOO_LARGE', {
+      message: `The request body is larger than ${options.maxBytes} bytes.`,
+    })
   const limit = honoBodyLimit({
     maxSize: options.maxBytes,
     onError: () => {
-      throw new UsersError('PAYLOAD_TOO_LARGE', {
-        message: `The request body is larger than ${options.maxBytes} bytes.`,
-      })
+      throw tooLarge()
     },
   })
   const read: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -25,10 +27,17 @@ export function bodyLimit(options: { maxBytes: number }): MiddlewareHandler<AppE
     await next()
   }
   // The method first: a request without a body has nothing to read.
-  return (c, next) =>
-    METHODS_WITH_BODY.has(c.req.method)
-      ? limit(c, async () => {
-          await read(c, next)
-        })
-      : next()
+  return (c, next) => {
+    if (!METHODS_WITH_BODY.has(c.req.method)) return next()
+    const length = c.req.header('content-length')
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      // A declared length is checked here: hono/body-limit would open the body as a web stream
+      // first, which costs @hono/node-server its direct read of the socket.
+      if (Number(length) > options.maxBytes) throw tooLarge()
+      return read(c, next)
+    }
+    return limit(c, async () => {
+      await read(c, next)
+    })
+  }
 }
