@@ -3,7 +3,7 @@ import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../storage/redis/limiter-backend.js'
 import type { UsersCore } from '../types.js'
 import { authorizeAdmin } from './authz.js'
-import { createClientAddress } from './client-address.js'
+import { createClientAddress, createTrustedProxyTest } from './client-address.js'
 import type { AppEnv } from './context.js'
 import { registerDocsRoutes } from './docs.js'
 import { createHttpMetrics, type HttpMetrics, registerMetricsRoute } from './metrics.js'
@@ -76,7 +76,7 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
   app.use(
     requestBasics({
       clientAddress: createClientAddress(config.api),
-      trustProxy: config.api.trust_proxy,
+      isTrustedProxy: createTrustedProxyTest(config.api),
     }),
   )
   if (config.api.cors_allow_origins.length > 0) app.use(corsFor(config.api.cors_allow_origins))

@@ -136,12 +136,22 @@ describe('X-Forwarded-For', () => {
     }
   })
 
-  test('X-Forwarded-Proto earns HSTS only with trust_proxy', async () => {
-    for (const trust of [false, true]) {
-      const { core, app } = await appWith({ api: { trust_proxy: trust } })
+  test('X-Forwarded-Proto earns HSTS only with trust_proxy, and only from a trusted proxy', async () => {
+    const fromLoopback = { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never
+    const cases: [ConfigInput['api'], boolean][] = [
+      [{ trust_proxy: false }, false],
+      [{ trust_proxy: true }, true],
+      [{ trust_proxy: true, trusted_proxies: ['10.0.0.0/8'] }, false],
+    ]
+    for (const [api, hsts] of cases) {
+      const { core, app } = await appWith({ api })
       try {
-        const res = await app.request('/health', { headers: { 'x-forwarded-proto': 'https' } })
-        expect(res.headers.has('strict-transport-security'), `trust_proxy ${trust}`).toBe(trust)
+        const res = await app.request(
+          '/health',
+          { headers: { 'x-forwarded-proto': 'https' } },
+          fromLoopback,
+        )
+        expect(res.headers.has('strict-transport-security'), JSON.stringify(api)).toBe(hsts)
       } finally {
         await core.close()
       }

@@ -55,7 +55,10 @@ describe('one pipeline: the socket answers as the app does', () => {
 
   async function both(path: string, headers: Record<string, string>) {
     const socket = await fetch(`${h.server.url}${path}`, { headers })
-    const app = await h.app.request(path, { headers })
+    // The same peer as the socket's, so trusted-proxy headers count the same on both sides.
+    const app = await h.app.request(path, { headers }, {
+      incoming: { socket: { remoteAddress: '127.0.0.1' } },
+    } as never)
     return { socket, app, socketBody: await socket.text(), appBody: await app.text() }
   }
 

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { requestId as honoRequestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
+import { canonicalIp } from '../../lib/ip-range.js'
 import type { ClientAddressOf } from '../client-address.js'
 import type { AppEnv } from '../context.js'
 
@@ -124,11 +125,17 @@ export function corsFor(origins: readonly string[]): MiddlewareHandler<AppEnv> {
  */
 export function requestBasics(options: {
   clientAddress: ClientAddressOf
-  trustProxy: boolean
+  /** Whether a socket peer may speak for the client (`createTrustedProxyTest`). */
+  isTrustedProxy: (peer: string) => boolean
 }): MiddlewareHandler<AppEnv> {
-  const { clientAddress, trustProxy } = options
-  const overTls = (encrypted: boolean, forwardedProto: string | undefined) =>
-    encrypted || (trustProxy && forwardedProto?.split(',')[0]?.trim() === 'https')
+  const { clientAddress, isTrustedProxy } = options
+  const fromTrustedProxy = (peer: string | undefined) => {
+    const address = peer === undefined ? null : canonicalIp(peer)
+    return address !== null && isTrustedProxy(address)
+  }
+  // X-Forwarded-Proto counts only from a peer that may speak for the client, as X-Forwarded-For.
+  const overTls = (encrypted: boolean, peer: string | undefined, proto: string | undefined) =>
+    encrypted || (fromTrustedProxy(peer) && proto?.split(',')[0]?.trim() === 'https')
   return async (c, next) => {
     const incoming = c.env?.incoming
     c.set(
@@ -138,7 +145,7 @@ export function requestBasics(options: {
     const encrypted =
       (incoming?.socket as { encrypted?: boolean } | undefined)?.encrypted === true ||
       c.req.url.startsWith('https:')
-    if (overTls(encrypted, c.req.header('x-forwarded-proto'))) {
+    if (overTls(encrypted, incoming?.socket?.remoteAddress, c.req.header('x-forwarded-proto'))) {
       c.header('Strict-Transport-Security', HSTS)
     }
     await next()
