@@ -10,18 +10,19 @@ export function createSigningKeyStore(
   'listSigningKeys' | 'bootstrapSigningKeys' | 'rotateSigningKeys' | 'pruneSigningKeys'
 > {
   const { db, dialect, appendAudit } = ctx
+  /** Every stored key, oldest first (the order rotation and the JWKS rely on). */
+  const allKeys = async (q: typeof db) =>
+    (
+      await q
+        .selectFrom('signing_keys')
+        .selectAll()
+        .orderBy('created_at', 'asc')
+        .orderBy('kid', 'asc')
+        .execute()
+    ).map(rowToSigningKey)
 
   return {
-    listSigningKeys: () =>
-      guard(async () => {
-        const rows = await db
-          .selectFrom('signing_keys')
-          .selectAll()
-          .orderBy('created_at', 'asc')
-          .orderBy('kid', 'asc')
-          .execute()
-        return rows.map(rowToSigningKey)
-      }),
+    listSigningKeys: () => guard(() => allKeys(db)),
 
     bootstrapSigningKeys: (keys) =>
       dialect.transaction(async (trx) => {
@@ -30,13 +31,7 @@ export function createSigningKeyStore(
         if (any === undefined && keys.length > 0) {
           await trx.insertInto('signing_keys').values(keys.map(signingKeyToRow)).execute()
         }
-        const rows = await trx
-          .selectFrom('signing_keys')
-          .selectAll()
-          .orderBy('created_at', 'asc')
-          .orderBy('kid', 'asc')
-          .execute()
-        return rows.map(rowToSigningKey)
+        return allKeys(trx)
       }),
 
     rotateSigningKeys: (rotation, audit) =>
