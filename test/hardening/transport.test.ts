@@ -19,6 +19,7 @@ import { createLogger } from '../../src/lib/logger.js'
 import type { UsersCore } from '../../src/types.js'
 import { createTestCore, GOOD_PASSWORD } from '../helpers/create-test-core.js'
 import { assertErrorEnvelope } from '../helpers/fuzz/run-fuzz.js'
+import { socketFrom } from '../http/helpers.js'
 
 const silent = createLogger('silent')
 
@@ -30,8 +31,7 @@ async function appWith(overrides: ConfigInput): Promise<{ core: UsersCore; app: 
 
 /** `app.request` as if from a socket at `remoteAddress`. */
 function fromSocket(app: Hono<AppEnv>, remoteAddress: string) {
-  return (path: string, init: RequestInit) =>
-    app.request(path, init, { incoming: { socket: { remoteAddress } } } as never)
+  return (path: string, init: RequestInit) => app.request(path, init, socketFrom(remoteAddress))
 }
 
 const badLogin = (xff: string, username = 'victim') => ({
@@ -39,6 +39,27 @@ const badLogin = (xff: string, username = 'victim') => ({
   headers: { 'content-type': 'application/json', 'x-forwarded-for': xff },
   body: JSON.stringify({ username, password: 'Wrong-Password-1' }),
 })
+
+/**
+ * With a login budget of 2 a minute, logins from socket `peer` that claim a new address in
+ * `X-Forwarded-For` each time are still one client: the third is refused.
+ */
+async function expectLoginBudgetPerPeer(api: ConfigInput['api'], peer: string): Promise<void> {
+  const limited = await appWith({
+    api,
+    rate_limit: { max_failed_logins: 1000, login_requests_per_minute: 2 },
+  })
+  try {
+    const send = fromSocket(limited.app, peer)
+    const statuses: number[] = []
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await send('/auth/login', badLogin(`198.51.100.${i}`))).status)
+    }
+    expect(statuses).toEqual([401, 401, 429])
+  } finally {
+    await limited.core.close()
+  }
+}
 
 async function lastFailedLoginIp(core: UsersCore): Promise<string | null | undefined> {
   const page = await core.audit.list({ type: 'user.login.failed', limit: 1 })
@@ -67,20 +88,7 @@ describe('X-Forwarded-For', () => {
       await core.close()
     }
 
-    const limited = await appWith({
-      api: { trust_proxy: false },
-      rate_limit: { max_failed_logins: 1000, login_requests_per_minute: 2 },
-    })
-    try {
-      const send = fromSocket(limited.app, '10.0.0.5')
-      const statuses: number[] = []
-      for (let i = 0; i < 3; i++) {
-        statuses.push((await send('/auth/login', badLogin(`198.51.100.${i}`))).status)
-      }
-      expect(statuses).toEqual([401, 401, 429])
-    } finally {
-      await limited.core.close()
-    }
+    await expectLoginBudgetPerPeer({ trust_proxy: false }, '10.0.0.5')
   })
 
   test("with trust_proxy and a trusted peer the proxy's entry (the last) is the client; earlier, client-written entries are not", async () => {
@@ -120,24 +128,13 @@ describe('X-Forwarded-For', () => {
       await core.close()
     }
 
-    const limited = await appWith({
-      api: { trust_proxy: true, trusted_proxies: ['192.0.2.0/24'] },
-      rate_limit: { max_failed_logins: 1000, login_requests_per_minute: 2 },
-    })
-    try {
-      const send = fromSocket(limited.app, '127.0.0.1')
-      const statuses: number[] = []
-      for (let i = 0; i < 3; i++) {
-        statuses.push((await send('/auth/login', badLogin(`198.51.100.${i}`))).status)
-      }
-      expect(statuses).toEqual([401, 401, 429])
-    } finally {
-      await limited.core.close()
-    }
+    await expectLoginBudgetPerPeer(
+      { trust_proxy: true, trusted_proxies: ['192.0.2.0/24'] },
+      '127.0.0.1',
+    )
   })
 
   test('X-Forwarded-Proto earns HSTS only with trust_proxy, and only from a trusted proxy', async () => {
-    const fromLoopback = { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never
     const cases: [ConfigInput['api'], boolean][] = [
       [{ trust_proxy: false }, false],
       [{ trust_proxy: true }, true],
@@ -149,7 +146,7 @@ describe('X-Forwarded-For', () => {
         const res = await app.request(
           '/health',
           { headers: { 'x-forwarded-proto': 'https' } },
-          fromLoopback,
+          socketFrom('127.0.0.1'),
         )
         expect(res.headers.has('strict-transport-security'), JSON.stringify(api)).toBe(hsts)
       } finally {

@@ -100,3 +100,11 @@ export async function createTestApp(overrides: ConfigInput = {}): Promise<TestAp
     close: () => core.close(),
   }
 }
+
+/**
+ * The Node bindings `app.request()` passes to the app as if the request came over a socket
+ * from `remoteAddress` (in-process requests have no peer, so no proxy header counts for them).
+ */
+export function socketFrom(remoteAddress: string): never {
+  return { incoming: { socket: { remoteAddress } } } as never
+}

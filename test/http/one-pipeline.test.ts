@@ -5,6 +5,7 @@ import { type RunningServer, startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'
 import type { UsersCore } from '../../src/types.js'
 import { createTestCore, GOOD_PASSWORD } from '../helpers/create-test-core.js'
+import { socketFrom } from './helpers.js'
 
 // The server serves the app itself: over a socket every answer is the one app.request() gives,
 // status, body and header for header, on the hottest routes and on the refusals too.
@@ -56,9 +57,7 @@ describe('one pipeline: the socket answers as the app does', () => {
   async function both(path: string, headers: Record<string, string>) {
     const socket = await fetch(`${h.server.url}${path}`, { headers })
     // The same peer as the socket's, so trusted-proxy headers count the same on both sides.
-    const app = await h.app.request(path, { headers }, {
-      incoming: { socket: { remoteAddress: '127.0.0.1' } },
-    } as never)
+    const app = await h.app.request(path, { headers }, socketFrom('127.0.0.1'))
     return { socket, app, socketBody: await socket.text(), appBody: await app.text() }
   }
 

@@ -6,7 +6,7 @@ import {
   postgresUnavailableReason,
   type TempPostgresDatabase,
 } from '../helpers/databases.js'
-import { bearer, createTestApp, json, type TestApp, USER_PASSWORD } from './helpers.js'
+import { bearer, createTestApp, json, socketFrom, type TestApp, USER_PASSWORD } from './helpers.js'
 
 const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code
 
@@ -18,7 +18,7 @@ afterEach(async () => {
 
 const from = (ip: string) => ({ 'x-forwarded-for': ip })
 /** The socket of a loopback reverse proxy, which `trusted_proxies` trusts by default. */
-const viaProxy = { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never
+const viaProxy = socketFrom('127.0.0.1')
 
 /** `POST /users/:id/password` as the user, from `ip`. */
 function change(

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, test } from 'vitest'
 import { rateLimitKey } from '../../src/http/middleware/rate-limit.js'
-import { bearer, createTestApp, json, type TestApp } from './helpers.js'
+import { bearer, createTestApp, json, socketFrom, type TestApp } from './helpers.js'
 
 let t: TestApp | undefined
 afterEach(async () => {
@@ -35,7 +35,6 @@ test('login_requests_per_minute per client IP (X-Forwarded-For from a trusted pr
     api: { trust_proxy: true },
     rate_limit: { login_requests_per_minute: 2, max_failed_logins: 100 },
   })
-  const fromLoopbackProxy = { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never
   const login = (ip: string) =>
     t?.app.request(
       '/auth/login',
@@ -44,7 +43,7 @@ test('login_requests_per_minute per client IP (X-Forwarded-For from a trusted pr
         { username: 'nobody', password: 'x' },
         { 'x-forwarded-for': `198.51.100.9, ${ip}` },
       ),
-      fromLoopbackProxy,
+      socketFrom('127.0.0.1'),
     )
   expect((await login('203.0.113.1'))?.status).toBe(401)
   expect((await login('203.0.113.1'))?.status).toBe(401)
