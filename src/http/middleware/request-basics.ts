@@ -13,9 +13,6 @@ import type { AppEnv } from '../context.js'
  * middleware is built once per app, with its header values prepared.
  */
 
-/** The API serves JSON only; a route that needs more (the `/docs` page) sets its own CSP. */
-export const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
-
 const HSTS = 'max-age=31536000'
 const ALLOW_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']
 const ALLOW_HEADERS = [
@@ -62,6 +59,7 @@ export function requestId(): MiddlewareHandler<AppEnv> {
  */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return secureHeaders({
+    // The API serves JSON only; a route that needs more (the `/docs` page) sets its own CSP.
     contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
     xContentTypeOptions: true,
     xFrameOptions: 'DENY',
