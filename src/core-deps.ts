@@ -7,6 +7,7 @@ import type { Random } from './lib/random.js'
 import type { EmailConflictBudget } from './lockout/email-conflict-budget.js'
 import type { LoginLockout } from './lockout/login-lockout.js'
 import type { PasswordHasher } from './passwords/hasher.js'
+import type { FieldSealer } from './secrets/field-sealer.js'
 import type { Keyring } from './tokens/keyring.js'
 import type { CoreEvent } from './types.js'
 
@@ -16,6 +17,8 @@ export interface CoreDeps {
   store: Store
   hasher: PasswordHasher
   keyring: Keyring
+  /** Seals secrets kept in rows (SIP HA1s, TOTP secrets). */
+  sealer: FieldSealer
   lockout: LoginLockout
   emailConflicts: EmailConflictBudget
   audit: AuditEventFactory

@@ -15,6 +15,7 @@ import { type Random, secureRandom } from './lib/random.js'
 import { createEmailConflictBudget } from './lockout/email-conflict-budget.js'
 import { createLoginLockout, type LimiterFactory } from './lockout/login-lockout.js'
 import { createPasswordHasher } from './passwords/hasher.js'
+import { createFieldSealer } from './secrets/field-sealer.js'
 import { createSessionService } from './sessions/session-service.js'
 import { openStore } from './storage/open-store.js'
 import { createLimiterBackend, type LimiterBackend } from './storage/redis/limiter-backend.js'
@@ -88,11 +89,18 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
       onRotated: (kid) => emit({ type: 'keys_rotated', kid }),
     })
     await keyring.init()
+    const sealer = await createFieldSealer({
+      secret: config.jwt.key_encryption_secret,
+      store,
+      random,
+      clock,
+    })
     const deps: CoreDeps = {
       config,
       store,
       hasher,
       keyring,
+      sealer,
       lockout: createLoginLockout({
         maxFailures: config.rate_limit.max_failed_logins,
         lockoutSeconds: config.rate_limit.lockout_seconds,

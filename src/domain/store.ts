@@ -237,4 +237,11 @@ export interface Store {
   sealAuditChain(): Promise<boolean>
   /** Deletes events older than `before`, moving the anchor; returns how many. */
   pruneAudit(before: Date): Promise<number>
+
+  // instance secrets
+  /**
+   * The secret stored under `name`; stores `candidate` first when there is none, so every
+   * instance, however many start together, gets the same value.
+   */
+  instanceSecret(name: string, candidate: string, at: Date): Promise<string>
 }

@@ -5,6 +5,7 @@ import { createApiKeyStore } from './api-keys.js'
 import { createAuditStore } from './audit.js'
 import { type AuditWriter, createKyselyAuditWriter } from './audit-writer.js'
 import { guard, type Lookups, type StoreContext, type StoreDialect } from './context.js'
+import { createInstanceSecretStore } from './instance-secrets.js'
 import { runMigrations } from './migrator.js'
 import { postgresDialect } from './postgres/dialect.js'
 import type { Database, Dialect } from './schema.js'
@@ -108,5 +109,6 @@ export function createKyselyStore(
     ...createApiKeyStore(ctx),
     ...createSigningKeyStore(ctx),
     ...createAuditStore(ctx),
+    ...createInstanceSecretStore(ctx),
   }
 }

@@ -133,6 +133,13 @@ export interface MigrationsTable {
 }
 
 /** The whole database as Kysely sees it. */
+/** `instance_secrets`: generated keys shared by every instance of the database (migration 0009). */
+export interface InstanceSecretsTable {
+  name: string
+  value: string
+  created_at: Millis
+}
+
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
@@ -143,6 +150,7 @@ export interface Database {
   audit_chain: AuditChainTable
   users_count: UsersCountTable
   user_roles: UserRolesTable
+  instance_secrets: InstanceSecretsTable
   users_core_migrations: MigrationsTable
 }
 

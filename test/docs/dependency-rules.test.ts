@@ -21,6 +21,9 @@ const DOMAIN_FOLDERS = [
   'passwords',
   'lockout',
   'rate-limit',
+  'secrets',
+  'sip',
+  'mfa',
   'lib',
 ]
 const FORBIDDEN = [

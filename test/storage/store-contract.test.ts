@@ -1206,6 +1206,21 @@ for (const { target, skip } of targets) {
       })
     })
 
+    describe('instance secrets', () => {
+      it('keep the first stored value, also when two instances race to store theirs', async () => {
+        const other = await db.sibling()
+        const at = new Date('2026-01-01T00:00:00Z')
+        const [a, b] = await Promise.all([
+          store.instanceSecret('k', 'from-a', at),
+          other.instanceSecret('k', 'from-b', at),
+        ])
+        expect(a).toBe(b)
+        expect(['from-a', 'from-b']).toContain(a)
+        expect(await store.instanceSecret('k', 'later', at)).toBe(a)
+        expect(await store.instanceSecret('other', 'own', at)).toBe('own')
+      })
+    })
+
     describe('signing keys', () => {
       it('bootstrap has a single winner among concurrent callers', async () => {
         const other = await db.sibling()

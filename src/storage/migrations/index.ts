@@ -6,6 +6,7 @@ import { userActiveCountMigration } from './0005-user-active-count.js'
 import { userRolesMigration } from './0006-user-roles.js'
 import { sessionFormerHashesMigration } from './0007-session-former-hashes.js'
 import { auditChainKeyMigration } from './0008-audit-chain-key.js'
+import { instanceSecretsMigration } from './0009-instance-secrets.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   userRolesMigration,
   sessionFormerHashesMigration,
   auditChainKeyMigration,
+  instanceSecretsMigration,
 ])
