@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Config } from '../config/schema.js'
-import { canonicalIp } from '../lib/ip-range.js'
+import { addressBlock, canonicalIp } from '../lib/ip-range.js'
 import type { Logger } from '../lib/logger.js'
 import { createLimiterBackend, type LimiterBackend } from '../storage/redis/limiter-backend.js'
 import type { UsersCore } from '../types.js'
@@ -160,8 +160,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 function capConnectionsPerIp(server: Server, cap: number, isTrustedProxy: (ip: string) => boolean) {
   const open = new Map<string, number>()
   server.on('connection', (socket: Socket) => {
-    const ip = socket.remoteAddress === undefined ? null : canonicalIp(socket.remoteAddress)
-    if (ip === null || isTrustedProxy(ip)) return
+    const address = socket.remoteAddress === undefined ? null : canonicalIp(socket.remoteAddress)
+    if (address === null || isTrustedProxy(address)) return
+    const ip = addressBlock(address)
     const count = (open.get(ip) ?? 0) + 1
     if (count > cap) {
       socket.destroy()

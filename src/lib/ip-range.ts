@@ -50,3 +50,20 @@ export function canonicalIp(value: string): string | null {
   const low = Number.parseInt(mapped[3] as string, 16)
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`
 }
+
+/**
+ * The block one client is budgeted by: an IPv4 address itself, an IPv6 address its /64 (one
+ * subscriber's usual allocation, so rotating through it buys no fresh rate limit or lockout),
+ * anything else unchanged. Takes what {@link canonicalIp} returns.
+ */
+export function addressBlock(ip: string): string {
+  if (!isPlainIpv6(ip)) return ip
+  const [head = '', tail] = ip.split('::')
+  const groupsOf = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]))
+  const left = groupsOf(head)
+  const right = tail === undefined ? [] : groupsOf(tail)
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+  const prefix = groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16))
+  return `${prefix.join(':')}::/64`
+}

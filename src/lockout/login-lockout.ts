@@ -1,6 +1,7 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import { UsersError } from '../errors.js'
 import { sha256Hex } from '../lib/constant-time.js'
+import { addressBlock } from '../lib/ip-range.js'
 import { BoundedMemoryLimiter } from '../rate-limit/memory-limiter.js'
 
 /** Options a limiter store is created with (rate-limiter-flexible's own names). */
@@ -46,7 +47,7 @@ export function createLoginLockout(options: {
   })
   // A fixed-size key whatever the sender typed: the store never holds their string.
   const keyOf = (username: string, ip: string | null | undefined) =>
-    sha256Hex(`${username.normalize('NFKC').toLowerCase()}\n${ip ?? 'local'}`)
+    sha256Hex(`${username.normalize('NFKC').toLowerCase()}\n${ip ? addressBlock(ip) : 'local'}`)
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
   return {

@@ -64,5 +64,26 @@ describe('rateLimitKey', () => {
     expect(rateLimitKey(undefined, long).length).toBeLessThanOrEqual(70)
     expect(rateLimitKey(undefined, long)).not.toBe(rateLimitKey(undefined, `${long}b`))
     expect(rateLimitKey(undefined, '203.0.113.5')).toBe('ip:203.0.113.5')
+    expect(rateLimitKey(undefined, '2001:db8::9')).toBe('ip:2001:db8:0:0::/64')
   })
+})
+
+test('an IPv6 client is budgeted by its /64: rotating through it buys no fresh login budget or lockout', async () => {
+  t = await createTestApp({
+    rate_limit: { login_requests_per_minute: 3, max_failed_logins: 2, lockout_seconds: 900 },
+  })
+  const login = (ip: string, username = 'victim') =>
+    t?.app.request('/auth/login', json('POST', { username, password: 'wrong' }), socketFrom(ip))
+  // Two failures from different addresses of one /64 lock (victim, that /64).
+  expect((await login('2001:db8:5:6::1'))?.status).toBe(401)
+  const locked = await login('2001:db8:5:6::2')
+  expect(locked?.status).toBe(429)
+  expect(((await locked?.json()) as { error: { code: string } }).error.code).toBe('ACCOUNT_LOCKED')
+  // The third login of the /64 spends its per-minute budget; a fourth address is refused too.
+  expect((await login('2001:db8:5:6:ffff::3', 'other'))?.status).toBe(401)
+  const budget = await login('2001:db8:5:6::4', 'other')
+  expect(budget?.status).toBe(429)
+  expect(((await budget?.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
+  // The neighbouring /64 is another client.
+  expect((await login('2001:db8:5:7::1'))?.status).toBe(401)
 })

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { UsersError } from '../../errors.js'
 import { sha256Hex } from '../../lib/constant-time.js'
+import { addressBlock } from '../../lib/ip-range.js'
 import type { RequestLimiter } from '../../rate-limit/limiter.js'
 import type { Principal } from '../../types.js'
 import type { AppEnv } from '../context.js'
@@ -36,7 +37,7 @@ export function rateLimitKey(principal: Principal | undefined, ip: string | null
   if (principal) return `user:${principal.user.id}`
   if (ip === null) return 'ip:unknown'
   // An IPv6 zone id (`fe80::1%…`) is as long as the sender likes; the store keeps a digest.
-  return ip.length > MAX_IP_LENGTH ? `ip#${sha256Hex(ip)}` : `ip:${ip}`
+  return ip.length > MAX_IP_LENGTH ? `ip#${sha256Hex(ip)}` : `ip:${addressBlock(ip)}`
 }
 
 /** The longest address without a zone id (an IPv4-mapped IPv6 address). */
