@@ -72,18 +72,21 @@ test('an IPv6 client is budgeted by its /64: rotating through it buys no fresh l
   t = await createTestApp({
     rate_limit: { login_requests_per_minute: 3, max_failed_logins: 2, lockout_seconds: 900 },
   })
+  const app = t.app
   const login = (ip: string, username = 'victim') =>
-    t?.app.request('/auth/login', json('POST', { username, password: 'wrong' }), socketFrom(ip))
+    app.request('/auth/login', json('POST', { username, password: 'wrong' }), socketFrom(ip))
+  const codeOf = async (res: Response) =>
+    ((await res.json()) as { error: { code: string } }).error.code
   // Two failures from different addresses of one /64 lock (victim, that /64).
-  expect((await login('2001:db8:5:6::1'))?.status).toBe(401)
+  expect((await login('2001:db8:5:6::1')).status).toBe(401)
   const locked = await login('2001:db8:5:6::2')
-  expect(locked?.status).toBe(429)
-  expect(((await locked?.json()) as { error: { code: string } }).error.code).toBe('ACCOUNT_LOCKED')
+  expect(locked.status).toBe(429)
+  expect(await codeOf(locked)).toBe('ACCOUNT_LOCKED')
   // The third login of the /64 spends its per-minute budget; a fourth address is refused too.
-  expect((await login('2001:db8:5:6:ffff::3', 'other'))?.status).toBe(401)
+  expect((await login('2001:db8:5:6:ffff::3', 'other')).status).toBe(401)
   const budget = await login('2001:db8:5:6::4', 'other')
-  expect(budget?.status).toBe(429)
-  expect(((await budget?.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
+  expect(budget.status).toBe(429)
+  expect(await codeOf(budget)).toBe('RATE_LIMITED')
   // The neighbouring /64 is another client.
-  expect((await login('2001:db8:5:7::1'))?.status).toBe(401)
+  expect((await login('2001:db8:5:7::1')).status).toBe(401)
 })
