@@ -113,6 +113,7 @@ function App() {
       <main id="main">
         {user ? (
           <Main
+            key={route}
             user={user}
             setUser={setUser}
             route={route}

@@ -67,8 +67,8 @@ export function ApiKeysPanel({ userId }: { userId: string }) {
                 <th>Name</th>
                 <th>Key</th>
                 <th>Permissions</th>
-                <th>Expires</th>
-                <th>Last used</th>
+                <th class="wide">Expires</th>
+                <th class="wide">Last used</th>
                 <th>
                   <span class="sr-only">Actions</span>
                 </th>
@@ -82,10 +82,10 @@ export function ApiKeysPanel({ userId }: { userId: string }) {
                     <code>{k.key_prefix}…</code>
                   </td>
                   <td>{k.permissions.join(', ')}</td>
-                  <td>
+                  <td class="wide">
                     <Time at={k.expires_at} />
                   </td>
-                  <td>
+                  <td class="wide">
                     <Time at={k.last_used_at} />
                   </td>
                   <td>

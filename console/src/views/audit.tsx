@@ -114,10 +114,10 @@ export function Audit() {
             <tr>
               <th>When</th>
               <th>Type</th>
-              <th>Actor</th>
+              <th class="wide">Actor</th>
               <th>User</th>
-              <th>Address</th>
-              <th>Request id</th>
+              <th class="wide">Address</th>
+              <th class="wide">Request id</th>
               <th>Details</th>
             </tr>
           </thead>
@@ -128,9 +128,9 @@ export function Audit() {
                   <Time at={e.at} />
                 </td>
                 <td>
-                  <code>{e.type}</code>
+                  <code class="nowrap">{e.type}</code>
                 </td>
-                <td>
+                <td class="wide">
                   {e.actor.type}
                   {e.actor.id ? (
                     <div class="muted id">
@@ -139,8 +139,8 @@ export function Audit() {
                   ) : null}
                 </td>
                 <td>{e.user_id ? <a href={`#/users/${e.user_id}`}>{e.user_id}</a> : '—'}</td>
-                <td>{e.ip ?? '—'}</td>
-                <td>
+                <td class="wide">{e.ip ?? '—'}</td>
+                <td class="wide">
                   <code>{e.request_id ?? '—'}</code>
                 </td>
                 <td>

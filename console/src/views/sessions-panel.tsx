@@ -35,9 +35,9 @@ export function SessionsPanel({ userId }: { userId: string }) {
             <thead>
               <tr>
                 <th>Started</th>
-                <th>Last used</th>
+                <th class="wide">Last used</th>
                 <th>Address</th>
-                <th>Client</th>
+                <th class="wide">Client</th>
                 <th>
                   <span class="sr-only">Actions</span>
                 </th>
@@ -50,11 +50,11 @@ export function SessionsPanel({ userId }: { userId: string }) {
                     <Time at={s.created_at} />
                     {s.current ? <span class="badge">this session</span> : null}
                   </td>
-                  <td>
+                  <td class="wide">
                     <Time at={s.last_used_at} />
                   </td>
                   <td>{s.ip ?? '—'}</td>
-                  <td class="ua">{s.user_agent ?? '—'}</td>
+                  <td class="ua wide">{s.user_agent ?? '—'}</td>
                   <td>
                     {s.current ? null : (
                       <Button kind="danger" busy={action.busy} onClick={() => end([s.id])}>

@@ -80,8 +80,8 @@ export function SipPanel({ userId }: { userId: string }) {
               <tr>
                 <th>Label</th>
                 <th>SIP username</th>
-                <th>Realm</th>
-                <th>Last used</th>
+                <th class="wide">Realm</th>
+                <th class="wide">Last used</th>
                 <th>
                   <span class="sr-only">Actions</span>
                 </th>
@@ -94,8 +94,8 @@ export function SipPanel({ userId }: { userId: string }) {
                   <td>
                     <code>{c.sip_username}</code>
                   </td>
-                  <td>{c.realm}</td>
-                  <td>
+                  <td class="wide">{c.realm}</td>
+                  <td class="wide">
                     <Time at={c.last_used_at} />
                   </td>
                   <td>

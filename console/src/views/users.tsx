@@ -127,10 +127,10 @@ export function Users({ open }: { open: (id: string) => void }) {
           <thead>
             <tr>
               <th>Username</th>
-              <th>Email</th>
+              <th class="wide">Email</th>
               <th>Roles</th>
               <th>Status</th>
-              <th>Last login</th>
+              <th class="wide">Last login</th>
             </tr>
           </thead>
           <tbody>
@@ -140,7 +140,7 @@ export function Users({ open }: { open: (id: string) => void }) {
                   <a href={`#/users/${u.id}`}>{u.username}</a>
                   {u.display_name ? <div class="muted">{u.display_name}</div> : null}
                 </td>
-                <td>{u.email ?? '—'}</td>
+                <td class="wide">{u.email ?? '—'}</td>
                 <td>{u.roles.join(', ')}</td>
                 <td>
                   {u.active ? (
@@ -149,7 +149,7 @@ export function Users({ open }: { open: (id: string) => void }) {
                     <span class="badge off">inactive</span>
                   )}
                 </td>
-                <td>
+                <td class="wide">
                   <Time at={u.last_login} />
                 </td>
               </tr>

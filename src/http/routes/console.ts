@@ -7,6 +7,12 @@ import { UsersError } from '../../errors.js'
 import type { AppEnv } from '../context.js'
 import type { App, RouteDeps } from './deps.js'
 
+/** Options of {@link registerConsoleRoutes}. */
+export interface ConsoleOptions extends Pick<RouteDeps, 'config' | 'logger'> {
+  /** Where the build is; default dist/console of this package. */
+  buildDir?: string | undefined
+}
+
 /**
  * The CSP of `/console*` (SPEC §13): the page runs only its own bundled script and stylesheet,
  * talks only to this origin, draws the TOTP QR code as inline SVG, and submits no forms natively.
@@ -54,7 +60,7 @@ function fileOf(path: string, type: string): ConsoleFile {
 }
 
 /** The built console from `dir`, read once, or undefined when it was not built. */
-export function loadConsoleBuild(dir: string = BUILD_DIR): ConsoleBuild | undefined {
+function loadConsoleBuild(dir: string): ConsoleBuild | undefined {
   const pagePath = join(dir, 'index.html')
   const assetsDir = join(dir, 'assets')
   if (!existsSync(pagePath) || !existsSync(assetsDir)) return undefined
@@ -84,11 +90,12 @@ function serve(c: Context<AppEnv>, file: ConsoleFile, cacheControl: string): Res
  * its assets under `/console/assets/`. Mounts nothing when `api.console_enabled` is false, so
  * those paths answer the app's 404; without a build they answer 404 saying so.
  */
-export function registerConsoleRoutes(app: App, { config, logger }: RouteDeps): void {
+export function registerConsoleRoutes(app: App, options: ConsoleOptions): void {
+  const { config, logger, buildDir = BUILD_DIR } = options
   if (!config.api.console_enabled) return
-  const build = loadConsoleBuild()
+  const build = loadConsoleBuild(buildDir)
   if (!build) {
-    logger.warn({ dir: BUILD_DIR }, 'console not built: GET /console answers 404 (npm run build)')
+    logger.warn({ dir: buildDir }, 'console not built: GET /console answers 404 (npm run build)')
   }
   const notBuilt = () =>
     new UsersError('NOT_FOUND', { message: 'The console is not built: run `npm run build`.' })
