@@ -282,10 +282,19 @@ describe('the console in a browser', () => {
     // The access token is refreshed before it expires, and the new one is used.
     const firstToken = authorizations.at(-1)
     const refreshes = () => recorded.requests.filter((u) => u.endsWith('/auth/refresh')).length
+    const refreshed = page.waitForResponse((r) => r.url().endsWith('/auth/refresh'))
     await page.clock.fastForward('15:00')
-    await expect.poll(refreshes).toBe(1)
-    await setHash(page, '#/account')
-    await expect.poll(() => authorizations.at(-1) !== firstToken).toBe(true)
+    expect((await refreshed).status()).toBe(200)
+    expect(refreshes()).toBe(1)
+    let visit = 0
+    await expect
+      .poll(async () => {
+        const listed = page.waitForResponse((r) => r.url().endsWith('/sessions'))
+        await setHash(page, `#/account/${visit++}`)
+        await listed
+        return authorizations.at(-1) !== firstToken
+      })
+      .toBe(true)
 
     // A good new password: every session ends, the console asks to sign in again.
     const NEW_PASSWORD = 'Harbor-Lantern-58'

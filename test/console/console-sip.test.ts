@@ -40,6 +40,10 @@ describe('SIP credentials in the console', () => {
   ;(test.run ? it : it.skip)(test.title, { timeout: 90_000 }, async () => {
     const base = server.url
     const frank = await server.core.createUser({ username: 'frank', password: USER_PASSWORD })
+    const token = (await login(base, 'frank', USER_PASSWORD)).access_token
+    // Fails at once, not after a timeout, on a server without the SPEC §11 routes.
+    const before = await api(base, 'GET', `/users/${frank.id}/sip-credentials`, { token })
+    expect(before.status, 'GET /users/:id/sip-credentials must exist').toBe(200)
     const recorded = await recordedPage(browser, base)
     const { page } = recorded
     await page.goto(`${base}/console`)
@@ -55,7 +59,6 @@ describe('SIP credentials in the console', () => {
     await expect.poll(() => panel.locator('tr[data-sip=frank-desk]').count()).toBe(1)
     await screenshot(page, 'sip')
 
-    const token = (await login(base, 'frank', USER_PASSWORD)).access_token
     const listed = await api(base, 'GET', `/users/${frank.id}/sip-credentials`, { token })
     expect(listed.status).toBe(200)
     expect(JSON.stringify(listed.body)).not.toContain(secret)
