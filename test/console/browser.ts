@@ -6,6 +6,7 @@ import { expect } from 'vitest'
 import { type ConfigInput, parseConfig } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { startServer } from '../../src/http/serve.js'
+import { type Clock, systemClock } from '../../src/lib/clock.js'
 import { createLogger } from '../../src/lib/logger.js'
 import type { UsersCore } from '../../src/types.js'
 
@@ -62,10 +63,27 @@ export interface ConsoleServer {
   close(): Promise<void>
 }
 
+/** The wall clock, moved forward by hand: the server's tokens expire without sleeping. */
+export interface ShiftedClock extends Clock {
+  advance(ms: number): void
+}
+
+/** Creates a {@link ShiftedClock} at the wall clock's time. */
+export function createShiftedClock(): ShiftedClock {
+  let offsetMs = 0
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance: (ms) => {
+      offsetMs += ms
+    },
+  }
+}
+
 /** Starts the real server (cheap Argon2) on `port` (0 = any) with one admin. */
 export async function startConsoleServer(
   overrides: ConfigInput = {},
   port = 0,
+  clock: Clock = systemClock,
 ): Promise<ConsoleServer> {
   const logger = createLogger('silent')
   const config = parseConfig({
@@ -76,7 +94,7 @@ export async function startConsoleServer(
     jwt: { algorithm: 'ES256' },
     ...overrides,
   })
-  const core = await init(config, { logger })
+  const core = await init(config, { logger, clock })
   await core.createUser({ username: 'admin', password: ADMIN_PASSWORD, roles: ['admin'] })
   const server = await startServer({ core, config, logger })
   return { url: server.url, core, close: () => server.close() }

@@ -6,6 +6,7 @@ import {
   api,
   browserTest,
   type ConsoleServer,
+  createShiftedClock,
   expectCleanPage,
   launch,
   login,
@@ -39,12 +40,13 @@ function rows(page: Page, attribute: string) {
 }
 
 describe('the console in a browser', () => {
+  const clock = createShiftedClock()
   let server: ConsoleServer
   let browser: Browser
 
   beforeAll(async () => {
     if (!admin.run) return
-    server = await startConsoleServer()
+    server = await startConsoleServer({}, 0, clock)
     browser = await launch()
   })
   afterAll(async () => {
@@ -295,6 +297,19 @@ describe('the console in a browser', () => {
         return authorizations.at(-1) !== firstToken
       })
       .toBe(true)
+
+    // The server sees the access token expire: the 401 is cured by one refresh and a retry.
+    clock.advance(16 * 60_000)
+    const expired = page.waitForResponse((r) => r.url().endsWith('/sessions') && r.status() === 401)
+    const cured = page.waitForResponse((r) => r.url().endsWith('/auth/refresh'))
+    const retried = page.waitForResponse((r) => r.url().endsWith('/sessions') && r.status() === 200)
+    await setHash(page, '#/account')
+    await expired
+    expect((await cured).status()).toBe(200)
+    await retried
+    expect(refreshes()).toBe(2)
+    await expect.poll(() => rows(page, 'data-session').count()).toBe(1)
+    expect(await page.locator('[data-testid=signed-in-as]').textContent()).toBe('dave')
 
     // A good new password: every session ends, the console asks to sign in again.
     const NEW_PASSWORD = 'Harbor-Lantern-58'
