@@ -111,7 +111,20 @@ describe('the console in a browser', () => {
       .evaluateAll((els) => els.map((el) => el.getAttribute('data-rule')))
     expect(failed).toEqual(expect.arrayContaining(['min_length', 'uppercase', 'numbers']))
     await page.locator('input[name=new-user-password]').fill(USER_PASSWORD)
+    // A slow answer: the button and the bar at the top show progress until it comes.
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    await page.route(`${base}/users`, async (route) => {
+      await held
+      await route.fallback()
+    })
     await page.getByRole('button', { name: 'Create user' }).click()
+    await page.locator('button[aria-busy=true]', { hasText: 'Create user' }).waitFor()
+    await page.locator('.progress.on[data-busy=true]').waitFor()
+    release()
+    await page.unroute(`${base}/users`)
     await expect.poll(() => page.locator('h1').textContent()).toMatch(/^carol/)
     const carolId = /#\/users\/(.+)$/.exec(await hashOf(page))?.[1]
     expect(carolId).toMatch(/^[0-9a-f-]{36}$/)
@@ -234,7 +247,13 @@ describe('the console in a browser', () => {
     })
     await page.clock.install()
     await page.goto(`${base}/console`)
-    await signIn(page, 'dave', USER_PASSWORD)
+    // By keyboard alone: the form is the first thing Tab reaches, Enter submits it.
+    await page.keyboard.press('Tab')
+    await page.keyboard.type('dave')
+    await page.keyboard.press('Tab')
+    await page.keyboard.type(USER_PASSWORD)
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.locator('[data-testid=signed-in-as]').textContent()).toBe('dave')
     await expect.poll(() => hashOf(page)).toBe('#/account')
     // Not an admin: no admin views.
     expect(await page.getByRole('link', { name: 'Users', exact: true }).count()).toBe(0)

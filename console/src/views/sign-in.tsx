@@ -19,6 +19,17 @@ const METHOD_LABEL: Record<string, string> = {
 
 type Json = Record<string, unknown>
 
+/** The challenge of `MFA_REQUIRED`; without a list of methods, the code-based ones are offered. */
+function challengeOf(details: unknown): MfaChallenge {
+  const d = (details ?? {}) as Partial<MfaChallenge>
+  return {
+    mfa_token: typeof d.mfa_token === 'string' ? d.mfa_token : '',
+    methods: Array.isArray(d.methods) ? d.methods : ['totp', 'recovery_code'],
+    expires_in: typeof d.expires_in === 'number' ? d.expires_in : 300,
+    ...(d.webauthn_options === undefined ? {} : { webauthn_options: d.webauthn_options }),
+  }
+}
+
 /** The passkey request options: in the challenge when the server put them there, else asked for. */
 async function assertionOptions(challenge: MfaChallenge): Promise<Json> {
   const given = challenge.webauthn_options
@@ -128,7 +139,7 @@ export function SignIn({ notice }: { notice: string | undefined }) {
       } catch (err) {
         if (err instanceof ApiError && err.code === 'MFA_REQUIRED') {
           setPassword('')
-          setChallenge(err.details as MfaChallenge)
+          setChallenge(challengeOf(err.details))
           return
         }
         throw err
