@@ -116,7 +116,7 @@ describe('MFA in the console', () => {
     // A recovery code works once.
     await signOut(page)
     await passwordStep(page, 'erin', USER_PASSWORD)
-    await page.getByLabel('Recovery code').check()
+    await page.getByLabel('Recovery code', { exact: true }).check()
     await page.locator('input[name=mfa-code]').fill(recoveryCodes[0] ?? '')
     await page.getByRole('button', { name: 'Verify' }).click()
     await signedInAs(page, 'erin')
@@ -137,7 +137,7 @@ describe('MFA in the console', () => {
     await expect.poll(() => page.locator('[data-factor=webauthn]').count()).toBe(1)
     await signOut(page)
     await passwordStep(page, 'erin', USER_PASSWORD)
-    await page.getByLabel('Passkey').check()
+    await page.getByLabel('Passkey', { exact: true }).check()
     await page.getByRole('button', { name: 'Use a passkey' }).click()
     await signedInAs(page, 'erin')
     await signOut(page)

@@ -4,49 +4,25 @@ import { send } from '../api.js'
 import { QrCode } from '../qr.js'
 import { Button, ErrorBox, Field, isMissingRoute, Panel, Time, useAction, useLoad } from '../ui.js'
 
-/** One enrolled factor as the console shows it; SPEC §12 leaves the list's shape open. */
+/** One confirmed factor of `GET /users/:id/mfa` (no secret ever comes with it). */
 interface Factor {
-  id: string | undefined
-  type: string
-  name: string | undefined
-  createdAt: string | undefined
+  id: string
+  type: 'totp' | 'webauthn'
+  name: string | null
+  created_at: string
+  last_used_at: string | null
 }
 
-type Raw = Record<string, unknown>
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined
+/** `GET /users/:id/mfa`. */
+interface MfaStatus {
+  enabled: boolean
+  factors: Factor[]
+  recovery_codes_remaining: number
 }
 
-function toFactor(raw: Raw, fallbackType: string): Factor {
-  return {
-    id: str(raw.id) ?? str(raw.credential_id),
-    type: str(raw.type) ?? str(raw.method) ?? str(raw.kind) ?? fallbackType,
-    name: str(raw.name) ?? str(raw.label),
-    createdAt: str(raw.created_at),
-  }
-}
-
-/** `GET /users/:id/mfa` read tolerantly: an array of factors, `{factors}`, or one key per kind. */
-export function factorsOf(body: unknown): Factor[] {
-  if (Array.isArray(body)) return body.map((f) => toFactor(f as Raw, 'factor'))
-  if (!body || typeof body !== 'object') return []
-  const b = body as Raw
-  if (Array.isArray(b.factors)) return b.factors.map((f) => toFactor(f as Raw, 'factor'))
-  const factors: Factor[] = []
-  if (b.totp && typeof b.totp === 'object') factors.push(toFactor(b.totp as Raw, 'totp'))
-  else if (b.totp === true) factors.push(toFactor({}, 'totp'))
-  const passkeys = b.webauthn ?? b.passkeys
-  if (Array.isArray(passkeys))
-    for (const p of passkeys) factors.push(toFactor(p as Raw, 'webauthn'))
-  return factors
-}
-
-function removePath(userId: string, factor: Factor): string {
-  if (factor.type === 'totp' || factor.id === undefined) {
-    return `/users/${userId}/mfa/${factor.type}`
-  }
-  return `/users/${userId}/mfa/${factor.type}/${factor.id}`
+/** The answer of a confirmed TOTP or a registered passkey: codes only with the first factor. */
+interface FactorConfirmation {
+  recovery_codes: string[] | null
 }
 
 function RecoveryCodes({ codes }: { codes: string[] }) {
@@ -71,11 +47,12 @@ function RecoveryCodes({ codes }: { codes: string[] }) {
  * enrols (TOTP with a locally drawn QR code, a passkey) and renews recovery codes.
  */
 export function MfaPanel({ userId, isSelf }: { userId: string; isSelf: boolean }) {
-  const list = useLoad(() => send<unknown>('GET', `/users/${userId}/mfa`), userId)
+  const list = useLoad(() => send<MfaStatus>('GET', `/users/${userId}/mfa`), userId)
   const action = useAction()
   const [pending, setPending] = useState<{ secret: string; otpauth_uri: string }>()
   const [code, setCode] = useState('')
   const [codes, setCodes] = useState<string[]>()
+  const [passkeyName, setPasskeyName] = useState('')
 
   if (isMissingRoute(list.error)) {
     return (
@@ -84,7 +61,7 @@ export function MfaPanel({ userId, isSelf }: { userId: string; isSelf: boolean }
       </Panel>
     )
   }
-  const factors = factorsOf(list.data)
+  const factors = list.data?.factors ?? []
   const hasTotp = factors.some((f) => f.type === 'totp')
 
   const startTotp = () =>
@@ -95,11 +72,9 @@ export function MfaPanel({ userId, isSelf }: { userId: string; isSelf: boolean }
   const confirmTotp = (e: Event) => {
     e.preventDefault()
     return action.run(async () => {
-      const result = await send<{ recovery_codes?: string[] }>(
-        'POST',
-        `/users/${userId}/mfa/totp/confirm`,
-        { code: code.trim() },
-      )
+      const result = await send<FactorConfirmation>('POST', `/users/${userId}/mfa/totp/confirm`, {
+        code: code.trim(),
+      })
       setPending(undefined)
       setCode('')
       if (result?.recovery_codes) setCodes(result.recovery_codes)
@@ -108,16 +83,17 @@ export function MfaPanel({ userId, isSelf }: { userId: string; isSelf: boolean }
   }
   const addPasskey = () =>
     action.run(async () => {
-      const options = await send<Raw>('POST', `/users/${userId}/mfa/webauthn/options`, {})
-      const optionsJSON = (options.options ?? options.publicKey ?? options) as Parameters<
-        typeof startRegistration
-      >[0]['optionsJSON']
-      const response = await startRegistration({ optionsJSON })
-      const result = await send<{ recovery_codes?: string[] }>(
+      const optionsJSON = await send<Parameters<typeof startRegistration>[0]['optionsJSON']>(
         'POST',
-        `/users/${userId}/mfa/webauthn`,
-        { response },
+        `/users/${userId}/mfa/webauthn/options`,
+        {},
       )
+      const response = await startRegistration({ optionsJSON })
+      const result = await send<FactorConfirmation>('POST', `/users/${userId}/mfa/webauthn`, {
+        response,
+        ...(passkeyName.trim() ? { name: passkeyName.trim() } : {}),
+      })
+      setPasskeyName('')
       if (result?.recovery_codes) setCodes(result.recovery_codes)
       list.reload()
     })
@@ -132,7 +108,7 @@ export function MfaPanel({ userId, isSelf }: { userId: string; isSelf: boolean }
     })
   const remove = (factor: Factor) =>
     action.run(async () => {
-      await send('DELETE', removePath(userId, factor))
+      await send('DELETE', `/users/${userId}/mfa/factors/${factor.id}`)
       list.reload()
     })
 
@@ -144,15 +120,20 @@ export function MfaPanel({ userId, isSelf }: { userId: string; isSelf: boolean }
       ) : null}
       <ul class="factors">
         {factors.map((f) => (
-          <li key={`${f.type}-${f.id}`} data-factor={f.type}>
+          <li key={f.id} data-factor={f.type}>
             <strong>{f.type === 'totp' ? 'Authenticator app (TOTP)' : 'Passkey'}</strong>{' '}
-            {f.name ? <span>{f.name}</span> : null} <Time at={f.createdAt} />{' '}
+            {f.name ? <span>{f.name}</span> : null} <Time at={f.created_at} />{' '}
             <Button kind="danger" busy={action.busy} onClick={() => remove(f)}>
               Remove
             </Button>
           </li>
         ))}
       </ul>
+      {list.data?.enabled ? (
+        <p class="muted" data-testid="recovery-remaining">
+          {list.data.recovery_codes_remaining} recovery codes left.
+        </p>
+      ) : null}
       {codes ? <RecoveryCodes codes={codes} /> : null}
       {isSelf && pending ? (
         <form class="totp-enrol" onSubmit={confirmTotp} aria-label="Confirm the authenticator app">
@@ -182,6 +163,12 @@ export function MfaPanel({ userId, isSelf }: { userId: string; isSelf: boolean }
               Set up an authenticator app
             </Button>
           )}
+          <Field
+            label="Passkey name (optional)"
+            value={passkeyName}
+            onInput={setPasskeyName}
+            name="passkey-name"
+          />
           <Button onClick={addPasskey} busy={action.busy}>
             Add a passkey
           </Button>

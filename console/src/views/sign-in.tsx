@@ -8,7 +8,8 @@ interface MfaChallenge {
   mfa_token: string
   methods: string[]
   expires_in: number
-  webauthn_options?: unknown
+  /** Request options for `navigator.credentials.get()`, when `methods` has `webauthn`. */
+  webauthn?: unknown
 }
 
 const METHOD_LABEL: Record<string, string> = {
@@ -26,18 +27,8 @@ function challengeOf(details: unknown): MfaChallenge {
     mfa_token: typeof d.mfa_token === 'string' ? d.mfa_token : '',
     methods: Array.isArray(d.methods) ? d.methods : ['totp', 'recovery_code'],
     expires_in: typeof d.expires_in === 'number' ? d.expires_in : 300,
-    ...(d.webauthn_options === undefined ? {} : { webauthn_options: d.webauthn_options }),
+    ...(d.webauthn === undefined ? {} : { webauthn: d.webauthn }),
   }
-}
-
-/** The passkey request options: in the challenge when the server put them there, else asked for. */
-async function assertionOptions(challenge: MfaChallenge): Promise<Json> {
-  const given = challenge.webauthn_options
-  if (given && typeof given === 'object') return given as Json
-  const asked = await send<Json>('POST', '/auth/mfa/webauthn/options', {
-    mfa_token: challenge.mfa_token,
-  })
-  return (asked.options ?? asked.publicKey ?? asked) as Json
 }
 
 function SecondFactor({ challenge, restart }: { challenge: MfaChallenge; restart: () => void }) {
@@ -58,7 +49,8 @@ function SecondFactor({ challenge, restart }: { challenge: MfaChallenge; restart
     })
   const usePasskey = () =>
     action.run(async () => {
-      const optionsJSON = (await assertionOptions(challenge)) as unknown as Parameters<
+      if (!challenge.webauthn) throw new Error('The server sent no passkey challenge.')
+      const optionsJSON = challenge.webauthn as Parameters<
         typeof startAuthentication
       >[0]['optionsJSON']
       const assertion = await startAuthentication({ optionsJSON })
