@@ -90,6 +90,7 @@ describe('MFA in the console', () => {
     expect((await qr.locator('path').getAttribute('d'))?.length).toBeGreaterThan(500)
     const secret = (await page.locator('[data-testid=totp-secret]').textContent()) ?? ''
     expect(secret).toMatch(/^[A-Z2-7]{16,}=*$/)
+    await screenshot(page, 'totp-enrol')
     await page.locator('input[name=totp-code]').fill(nextCode(secret, 0))
     await page.getByRole('button', { name: 'Confirm' }).click()
     const codes = page.locator('[data-testid=recovery-codes] code')
