@@ -154,6 +154,22 @@ describe('the console in a browser', () => {
     await expect.poll(() => rows(page, 'data-key').count()).toBe(1)
     await screenshot(page, 'user-detail')
 
+    // Edit the profile, reset the password.
+    await page.locator('input[name=display-name]').fill('Carol Example')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await expect
+      .poll(async () => {
+        const res = await api(base, 'GET', `/users/${carolId}`, { token: adminToken })
+        return (res.body as { display_name: string | null }).display_name
+      })
+      .toBe('Carol Example')
+    const RESET_PASSWORD = 'Granite-Willow-42'
+    await page.locator('#reset-password input[name=new-password]').fill(RESET_PASSWORD)
+    await page.locator('#reset-password input[name=repeat-password]').fill(RESET_PASSWORD)
+    await page.getByRole('button', { name: 'Reset password' }).click()
+    await page.getByText('Password reset; every session of carol has ended.').waitFor()
+    await login(base, 'carol', RESET_PASSWORD)
+
     // Deactivate.
     await page.getByRole('button', { name: 'Deactivate' }).click()
     await page.locator('h1 .badge.off').waitFor()
@@ -221,6 +237,13 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Delete user' }).click()
     await page.getByRole('button', { name: 'Yes, delete' }).click()
     await page.locator('#delete .error[data-code=CONFLICT]').waitFor()
+
+    // Deleting another user works, and takes them off the list.
+    await setHash(page, `#/users/${carolId}`)
+    await page.getByRole('button', { name: 'Delete user' }).click()
+    await page.getByRole('button', { name: 'Yes, delete' }).click()
+    await expect.poll(() => hashOf(page)).toBe('#/users')
+    expect((await api(base, 'GET', `/users/${carolId}`, { token: adminToken })).status).toBe(404)
 
     await page.getByRole('link', { name: 'Users', exact: true }).click()
     await page.locator('input[name=search]').fill('')

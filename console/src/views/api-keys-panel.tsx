@@ -89,7 +89,12 @@ export function ApiKeysPanel({ userId }: { userId: string }) {
                     <Time at={k.last_used_at} />
                   </td>
                   <td>
-                    <Button kind="danger" busy={action.busy} onClick={() => revoke(k.id)}>
+                    <Button
+                      kind="danger"
+                      busy={action.busy}
+                      onClick={() => revoke(k.id)}
+                      label={`Revoke API key ${k.name}`}
+                    >
                       Revoke
                     </Button>
                   </td>

@@ -123,7 +123,12 @@ export function MfaPanel({ userId, isSelf }: { userId: string; isSelf: boolean }
           <li key={f.id} data-factor={f.type}>
             <strong>{f.type === 'totp' ? 'Authenticator app (TOTP)' : 'Passkey'}</strong>{' '}
             {f.name ? <span>{f.name}</span> : null} <Time at={f.created_at} />{' '}
-            <Button kind="danger" busy={action.busy} onClick={() => remove(f)}>
+            <Button
+              kind="danger"
+              busy={action.busy}
+              onClick={() => remove(f)}
+              label={`Remove ${f.type === 'totp' ? 'the authenticator app' : `passkey ${f.name ?? ''}`}`}
+            >
               Remove
             </Button>
           </li>

@@ -57,7 +57,12 @@ export function SessionsPanel({ userId }: { userId: string }) {
                   <td class="ua wide">{s.user_agent ?? '—'}</td>
                   <td>
                     {s.current ? null : (
-                      <Button kind="danger" busy={action.busy} onClick={() => end([s.id])}>
+                      <Button
+                        kind="danger"
+                        busy={action.busy}
+                        onClick={() => end([s.id])}
+                        label={`End session from ${s.ip ?? 'an unknown address'}, ${s.user_agent ?? 'unknown client'}`}
+                      >
                         End session
                       </Button>
                     )}

@@ -99,7 +99,12 @@ export function SipPanel({ userId }: { userId: string }) {
                     <Time at={c.last_used_at} />
                   </td>
                   <td>
-                    <Button kind="danger" busy={action.busy} onClick={() => revoke(c.id)}>
+                    <Button
+                      kind="danger"
+                      busy={action.busy}
+                      onClick={() => revoke(c.id)}
+                      label={`Revoke SIP credential ${c.sip_username}`}
+                    >
                       Revoke
                     </Button>
                   </td>
