@@ -10,6 +10,7 @@ export default defineConfig({
     // Two cores: more workers only make Argon2 and SQLite fight each other.
     maxWorkers: 2,
     setupFiles: ['test/setup/fail-on-console.ts'],
+    globalSetup: ['test/setup/build-console.ts'],
     projects: [
       {
         extends: true,

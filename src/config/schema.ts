@@ -93,6 +93,7 @@ const apiSchema = z
       .default(65_536),
     metrics_public: z.boolean().default(false),
     docs_enabled: z.boolean().default(true),
+    console_enabled: z.boolean().default(true),
     request_timeout_seconds: z.number().int().min(1).max(3600).default(30),
     headers_timeout_seconds: z.number().int().min(1).max(3600).default(10),
     keep_alive_timeout_seconds: z.number().int().min(1).max(600).default(5),

@@ -17,6 +17,7 @@ import { createPublicDocuments } from './public-documents.js'
 import { registerAdminRoutes } from './routes/admin.js'
 import { registerApiKeyRoutes } from './routes/api-keys.js'
 import { registerAuthRoutes, registerLoginRefusal } from './routes/auth.js'
+import { registerConsoleRoutes } from './routes/console.js'
 import type { RouteDeps } from './routes/deps.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
@@ -108,6 +109,7 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
     },
   })
   registerDocsRoutes(app, { config })
+  registerConsoleRoutes(app, deps)
 
   app.onError(errorHandler({ logger: options.logger }))
   app.notFound(notFoundHandler(() => app.routes))
