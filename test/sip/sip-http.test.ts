@@ -9,6 +9,7 @@ import {
   expectedResponse,
   HA1_ALGORITHMS,
 } from '../../src/sip/digest.js'
+import { assertResponseMatches } from '../helpers/openapi-validator.js'
 import { bearer, createTestApp, json, type TestApp, testConfig } from '../http/helpers.js'
 
 type Digest = Record<string, unknown>
@@ -61,6 +62,60 @@ describe('SIP credentials over REST', () => {
     sipKey = await t.createKey(registrar.user.id, ['sip'])
   })
   afterEach(() => t.close())
+
+  test('every SIP route answers as openapi.yaml documents', async () => {
+    const adminSipKey = await t.createKey(t.admin.id, ['sip'])
+    const check = async (method: string, path: string, init: RequestInit, status: number) => {
+      const res = await t.app.request(path, { method, ...init })
+      expect(res.status, `${method} ${path}`).toBe(status)
+      return (await assertResponseMatches(method, path, res)) as Record<string, never>
+    }
+    const createPath = `/users/${alice.id}/sip-credentials`
+    const created = await check(
+      'POST',
+      createPath,
+      json('POST', { label: 'desk' }, bearer(alice.token)),
+      201,
+    )
+    await check('POST', createPath, json('POST', { label: 'desk' }, bearer(alice.token)), 409)
+    await check('POST', createPath, json('POST', { label: '' }, bearer(alice.token)), 400)
+    await check('GET', createPath, { headers: bearer(alice.token) }, 200)
+    const secret = (created as unknown as { secret: string }).secret
+    const verifyInit = (body: Digest, key = sipKey) => json('POST', body, { 'x-api-key': key })
+    await check('POST', '/sip/digest/verify', verifyInit(answer('alice-desk', secret)), 200)
+    await check('POST', '/sip/digest/verify', verifyInit(answer('alice-desk', 'wrong')), 200)
+    await check('POST', '/sip/digest/verify', verifyInit({ username: 'x' }), 400)
+    await check(
+      'POST',
+      '/sip/digest/verify',
+      json('POST', answer('alice-desk', secret), bearer(alice.token)),
+      403,
+    )
+    await check(
+      'GET',
+      '/sip/ha1?username=alice-desk&realm=rvoip',
+      { headers: { 'x-api-key': adminSipKey } },
+      200,
+    )
+    await check(
+      'GET',
+      '/sip/ha1?username=nobody1&realm=rvoip',
+      { headers: { 'x-api-key': adminSipKey } },
+      404,
+    )
+    const locked = answer('alice-desk', 'wrong', {})
+    for (let i = 0; i < 3; i++)
+      await t.app.request('/sip/digest/verify', verifyInit({ ...locked, source_ip: '2001:db8::1' }))
+    await check(
+      'POST',
+      '/sip/digest/verify',
+      verifyInit({ ...locked, source_ip: '2001:db8::1' }),
+      429,
+    )
+    const id = (created as unknown as { credential: { id: string } }).credential.id
+    await check('DELETE', `/sip-credentials/${id}`, { headers: bearer(alice.token) }, 204)
+    await check('DELETE', `/sip-credentials/${id}`, { headers: bearer(alice.token) }, 404)
+  })
 
   test('create: 201 with the secret once, never stored or listed; the default sip_username', async () => {
     const res = await create(alice.token, alice.id, { label: 'desk' })
