@@ -20,9 +20,24 @@ if (missing && process.env.CI) throw new Error(`the Kamailio test needs its tool
 const ADMIN_PASSWORD = 'Tr0ub4dor-Zephyr-9'
 const ALICE_PASSWORD = 'Quartz-Meadow-71'
 
-describe.skipIf(missing !== undefined)(
-  `Kamailio + sipp against users-core${missing ? ` (skipped: ${missing})` : ''}`,
-  () => {
+const MODES = [
+  {
+    mode: 'POST /sip/digest/verify',
+    defines: {},
+    adminOwnedKey: false,
+    audit: 'sip.auth.succeeded',
+  },
+  {
+    mode: 'GET /sip/ha1 + pv_auth_check',
+    defines: { WITH_HA1_LOOKUP: '1' },
+    adminOwnedKey: true,
+    audit: 'sip.ha1_read',
+  },
+]
+
+describe.skipIf(missing !== undefined).each(MODES)(
+  `Kamailio + sipp against users-core, digest by $mode${missing ? ` (skipped: ${missing})` : ''}`,
+  ({ defines, adminOwnedKey, audit }) => {
     let server: ServerProcess
     let kamailio: KamailioProcess
     let adminToken: string
@@ -86,7 +101,10 @@ describe.skipIf(missing !== undefined)(
         username: 'kamailio',
         password: ALICE_PASSWORD,
       })
-      const key = await api('POST', `/users/${registrar.body.id}/api-keys`, adminToken, {
+      const owner = adminOwnedKey
+        ? (await api('GET', '/users/me', adminToken)).body.id
+        : registrar.body.id
+      const key = await api('POST', `/users/${owner}/api-keys`, adminToken, {
         name: 'registrar',
         permissions: ['sip'],
       })
@@ -95,6 +113,7 @@ describe.skipIf(missing !== undefined)(
         USERS_CORE_URL: `"${server.url}"`,
         USERS_CORE_SIP_KEY: `"${key.body.key}"`,
         NONCE_SECRET: '"test nonce secret, long and random in production"',
+        ...defines,
       })
     }, 30_000)
 
@@ -111,6 +130,8 @@ describe.skipIf(missing !== undefined)(
       expect(result.code, explain(result)).toBe(0)
       const list = await api('GET', `/users/${alice.id}/sip-credentials`, alice.token)
       expect(list.body.find((c: { id: string }) => c.id === phone.id).last_used_at).not.toBeNull()
+      const events = await api('GET', `/audit-events?type=${audit}`, adminToken)
+      expect(events.body.length).toBeGreaterThan(0)
     })
 
     test('digest with a wrong secret: 403', async () => {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,10 +10,13 @@ export const KAMAILIO_CFG = fileURLToPath(
   new URL('../../examples/kamailio/kamailio.cfg', import.meta.url),
 )
 
+// Debian puts kamailio in /usr/sbin, which a non-root PATH often lacks.
+const KAMAILIO = existsSync('/usr/sbin/kamailio') ? '/usr/sbin/kamailio' : 'kamailio'
+
 /** Why the SIP tools cannot run here, or undefined when kamailio and sipp are installed. */
 export function missingSipTools(): string | undefined {
   for (const [tool, args] of [
-    ['kamailio', ['-v']],
+    [KAMAILIO, ['-v']],
     ['sipp', ['-v']],
   ] as const) {
     const probe = spawnSync(tool, args, { encoding: 'utf8' })
@@ -83,7 +86,7 @@ export async function startKamailio(defines: Record<string, string>): Promise<Ka
   for (const [name, value] of Object.entries({ SIP_LISTEN: `udp:127.0.0.1:${port}`, ...defines })) {
     args.push('-A', `${name}=${value}`)
   }
-  const child = spawn('kamailio', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(KAMAILIO, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (chunk: string) => {
