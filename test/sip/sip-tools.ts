@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -170,18 +170,15 @@ const send = (lines: string) =>
   `<send retrans="500"><![CDATA[\n${lines}\nContent-Length: 0\n\n]]></send>`
 
 /**
- * A digest REGISTER (credentials from `-s`, `-au`, `-ap`): challenged with 401, answered, then
- * `finalStatus` expected.
+ * The shipped `examples/kamailio/register.xml` (credentials from `-s`, `-au`, `-ap`): challenged
+ * with 401, answered, then `finalStatus` expected instead of its 200.
  */
 export function digestRegisterScenario(finalStatus: number): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="digest register">
-${send(REGISTER_HEAD(1))}
-<recv response="401" auth="true" timeout="5000"/>
-${send(`${REGISTER_HEAD(2)}\n[authentication]`)}
-<recv response="${finalStatus}" timeout="5000"/>
-</scenario>
-`
+  const shipped = readFileSync(
+    new URL('../../examples/kamailio/register.xml', import.meta.url),
+    'utf8',
+  )
+  return shipped.replace('<recv response="200"', `<recv response="${finalStatus}"`)
 }
 
 /** A REGISTER with `Authorization: Bearer [token]` (`-key token ...`) expecting `finalStatus`; a 401 must carry a Bearer challenge. */
