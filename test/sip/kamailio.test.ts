@@ -9,6 +9,7 @@ import {
   type KamailioProcess,
   missingSipTools,
   runSipp,
+  sipRequest,
   startKamailio,
 } from './sip-tools.js'
 
@@ -174,6 +175,29 @@ describe.skipIf(missing !== undefined).each(MODES)(
       expect((await api('POST', '/auth/logout', token, {})).status).toBe(204)
       const result = await bearerRegister(token, 401)
       expect(result.code, explain(result)).toBe(0)
+    })
+
+    test('a hostile Authorization header is answered by Kamailio, never forwarded as broken JSON', async () => {
+      const register = (authorization: string) =>
+        [
+          `REGISTER sip:127.0.0.1:${kamailio.port} SIP/2.0`,
+          'Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch=z9hG4bK-hostile',
+          'From: <sip:alice-desk@127.0.0.1>;tag=1',
+          'To: <sip:alice-desk@127.0.0.1>',
+          'Call-ID: hostile',
+          'CSeq: 1 REGISTER',
+          'Max-Forwards: 70',
+          `Authorization: ${authorization}`,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n')
+      const quoted = `Digest username="alice-desk", realm="rvoip", nonce="1.2", uri="sip:a\\"},{\\"x", response="${'0'.repeat(32)}"`
+      const reply = await sipRequest(kamailio.port, register(quoted), 3000)
+      expect(reply).toMatch(/^SIP\/2\.0 (400|401|403)/)
+      const forged = `Digest username="alice-desk", realm="rvoip", nonce="1.forged", uri="sip:a", response="${'0'.repeat(32)}"`
+      // A nonce Kamailio did not issue is refused or re-challenged before any digest check.
+      expect(await sipRequest(kamailio.port, register(forged), 3000)).toMatch(/^SIP\/2\.0 (401|403)/)
     })
 
     // Last: deactivation ends every credential and token of the user.
