@@ -197,7 +197,9 @@ describe.skipIf(missing !== undefined).each(MODES)(
       expect(reply).toMatch(/^SIP\/2\.0 (400|401|403)/)
       const forged = `Digest username="alice-desk", realm="rvoip", nonce="1.forged", uri="sip:a", response="${'0'.repeat(32)}"`
       // A nonce Kamailio did not issue is refused or re-challenged before any digest check.
-      expect(await sipRequest(kamailio.port, register(forged), 3000)).toMatch(/^SIP\/2\.0 (401|403)/)
+      expect(await sipRequest(kamailio.port, register(forged), 3000)).toMatch(
+        /^SIP\/2\.0 (401|403)/,
+      )
     })
 
     // Last: deactivation ends every credential and token of the user.
