@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, test } from 'vitest'
 import { isUsersError } from '../../src/errors.js'
-import { computeHa1, expectedResponse } from '../../src/sip/digest.js'
+import { computeHa1, expectedResponse, HA1_ALGORITHMS } from '../../src/sip/digest.js'
 import type { UsersCore } from '../../src/types.js'
 import { createTestCore, GOOD_PASSWORD } from '../helpers/create-test-core.js'
 import { createTempPostgresDatabase, postgresUnavailableReason } from '../helpers/databases.js'
@@ -77,6 +78,17 @@ describe.each(targets)('SIP credentials on $name', (target) => {
         const alice = await core.createUser({ username: 'alice', password: GOOD_PASSWORD })
         const bob = await core.createUser({ username: 'bob', password: GOOD_PASSWORD })
         const desk = await core.sip.createCredential({ userId: alice.id, label: 'desk' })
+        if (database.url.startsWith('sqlite://')) {
+          // At rest: sealed values only, no secret and no HA1 in the row.
+          const file = new Database(database.url.slice('sqlite://'.length), { readonly: true })
+          const row = JSON.stringify(file.prepare('select * from sip_credentials').all())
+          file.close()
+          expect(row).toContain('fs1:')
+          expect(row).not.toContain(desk.secret)
+          for (const algorithm of HA1_ALGORITHMS) {
+            expect(row).not.toContain(computeHa1(algorithm, 'alice-desk', 'rvoip', desk.secret))
+          }
+        }
         expect(
           await conflictField(
             core.sip.createCredential({
