@@ -20,6 +20,8 @@ export interface CoreDeps {
   /** Seals secrets kept in rows (SIP HA1s, TOTP secrets). */
   sealer: FieldSealer
   lockout: LoginLockout
+  /** Lockout of SIP digest failures per (sip_username, source), SPEC §11. */
+  sipLockout: LoginLockout
   emailConflicts: EmailConflictBudget
   audit: AuditEventFactory
   clock: Clock

@@ -17,6 +17,7 @@ import { createLoginLockout, type LimiterFactory } from './lockout/login-lockout
 import { createPasswordHasher } from './passwords/hasher.js'
 import { createFieldSealer } from './secrets/field-sealer.js'
 import { createSessionService } from './sessions/session-service.js'
+import { createSipCredentialService } from './sip/sip-credential-service.js'
 import { openStore } from './storage/open-store.js'
 import { createLimiterBackend, type LimiterBackend } from './storage/redis/limiter-backend.js'
 import { createKeyring } from './tokens/keyring.js'
@@ -106,6 +107,12 @@ export async function init(input: ConfigInput = {}, options: InitOptions = {}): 
         lockoutSeconds: config.rate_limit.lockout_seconds,
         limiters,
       }),
+      sipLockout: createLoginLockout({
+        maxFailures: config.sip.max_failed_auths,
+        lockoutSeconds: config.rate_limit.lockout_seconds,
+        limiters,
+        keyPrefix: 'users_core_sip_lockout',
+      }),
       emailConflicts: createEmailConflictBudget({ limiters }),
       audit: createAuditEventFactory(clock, random),
       clock,
@@ -136,6 +143,7 @@ function assemble(
   const sessions = createSessionService(deps)
   const apiKeys = createApiKeyService(deps)
   const auth = createAuthenticator(deps, apiKeys)
+  const sip = createSipCredentialService(deps)
   let closed = false
 
   // Expired sessions and deny-list rows are garbage; clearing them keeps lookups small.
@@ -192,6 +200,14 @@ function assemble(
       list: apiKeys.list,
       revoke: apiKeys.revoke,
       exchange: apiKeys.exchange,
+    },
+    sip: {
+      createCredential: sip.createCredential,
+      listCredentials: sip.listCredentials,
+      getCredential: sip.getCredential,
+      revokeCredential: sip.revokeCredential,
+      verifyDigest: sip.verifyDigest,
+      readHa1: sip.readHa1,
     },
     keys: {
       list: async () => keyring.list(),

@@ -149,6 +149,63 @@ export interface CreateApiKeyInput {
   expiresAt?: Date | null
 }
 
+/** A SIP credential as shown (SPEC §11): never its secret or an HA1. */
+export interface SipCredentialInfo {
+  id: string
+  userId: string
+  label: string
+  sipUsername: string
+  realm: string
+  createdAt: Date
+  lastUsedAt: Date | null
+  revoked: boolean
+}
+
+/** Input of `core.sip.createCredential`; `sipUsername` defaults to `<username>-<label>`. */
+export interface CreateSipCredentialInput {
+  userId: string
+  label: string
+  sipUsername?: string
+}
+
+/** A digest response as a registrar forwards it (RFC 8760 names), for `core.sip.verifyDigest`. */
+export interface SipDigestInput {
+  username: string
+  realm: string
+  method: string
+  uri: string
+  nonce: string
+  response: string
+  /** `MD5` (default), `SHA-256`, `SHA-512-256`, or one of them with `-sess`. */
+  algorithm?: string | undefined
+  /** Only `auth`; absent for RFC 2069 style responses. */
+  qop?: string | undefined
+  nc?: string | undefined
+  cnonce?: string | undefined
+  /** The phone's address as the registrar saw it (lockout and audit); else the caller's. */
+  sourceIp?: string | undefined
+}
+
+/** The answer of a digest check: the same `{ valid: false }` for every kind of failure. */
+export type SipDigestResult =
+  | { valid: false }
+  | {
+      valid: true
+      userId: string
+      username: string
+      sipUsername: string
+      credentialId: string
+      roles: string[]
+    }
+
+/** Input of `core.sip.readHa1`; `username` may carry `@realm` for the `ha1b` variant. */
+export interface SipHa1Query {
+  username: string
+  realm: string
+  /** `MD5` (default), `SHA-256` or `SHA-512-256`. */
+  algorithm?: string | undefined
+}
+
 /** RFC 7662 answer. */
 export type IntrospectionResult =
   | { active: false }
@@ -282,6 +339,30 @@ export interface UsersCore {
     revoke(id: string, ctx?: RequestContext): Promise<void>
     /** Exchanges an API key for a short-lived access token (SPEC §5). */
     exchange(key: string, ctx?: RequestContext): Promise<ApiKeyTokenResponse>
+  }
+
+  /** SIP credentials for digest-only phones (SPEC §11). */
+  readonly sip: {
+    /** Creates a credential; its secret is in the answer and nowhere else, ever. */
+    createCredential(
+      input: CreateSipCredentialInput,
+      ctx?: RequestContext,
+    ): Promise<{ credential: SipCredentialInfo; secret: string }>
+    /** Every credential of a user, revoked ones included, newest first. */
+    listCredentials(userId: string): Promise<SipCredentialInfo[]>
+    getCredential(id: string): Promise<SipCredentialInfo | undefined>
+    /** NOT_FOUND when unknown or already revoked. */
+    revokeCredential(id: string, ctx?: RequestContext): Promise<void>
+    /**
+     * Checks a digest response against the stored HA1, which never leaves; ACCOUNT_LOCKED after
+     * `sip.max_failed_auths` failures for one (sip_username, source).
+     */
+    verifyDigest(input: SipDigestInput, ctx?: RequestContext): Promise<SipDigestResult>
+    /** The HA1 of a live credential, for registrars that compute the digest; audited. */
+    readHa1(
+      query: SipHa1Query,
+      ctx?: RequestContext,
+    ): Promise<{ ha1: string; userId: string } | undefined>
   }
 
   readonly keys: {

@@ -1,9 +1,9 @@
-import { LRUCache } from 'lru-cache'
 import type { CoreDeps } from '../core-deps.js'
 import type { ApiKeyRecord, UserRecord } from '../domain/records.js'
 import { UsersError } from '../errors.js'
 import { sha256Hex } from '../lib/constant-time.js'
 import { BASE62 } from '../lib/random.js'
+import { createUseStamp } from '../lib/use-stamp.js'
 import { computeScope } from '../tokens/scopes.js'
 import type {
   ApiKeyInfo,
@@ -19,19 +19,14 @@ import { allowsAnyMethod, attenuateRoles, ungrantable } from './permissions.js'
 /** Random characters after the prefix: 43 base62 ≈ 256 bits (SPEC §5 asks for at least 32). */
 const SECRET_LENGTH = 43
 const DISPLAY_PREFIX_LENGTH = 8
-/** last_used_at is written at most once a minute per key, not on every request. */
-const TOUCH_INTERVAL_MS = 60_000
-/** Keys whose last write this process remembers; a forgotten one falls back to its stored time. */
-const TOUCHED_KEYS = 100_000
 
 /** API keys for service accounts: shown once, stored as SHA-256, attenuated (SPEC §5). */
 export function createApiKeyService(deps: CoreDeps) {
   const { store, clock, random, config, keyring } = deps
   const prefix = config.api_keys.prefix
-  // Sized rather than `max`: lru-cache allocates `max` slots up front, and most services hold few.
-  const lastTouched = new LRUCache<string, number>({
-    maxSize: TOUCHED_KEYS,
-    sizeCalculation: () => 1,
+  const useStamp = createUseStamp({
+    write: (id, at, staleBefore) => store.touchApiKey(id, at, staleBefore),
+    onError: (error) => deps.logger.warn({ err: error }, 'could not record API key use'),
   })
 
   function toInfo(key: ApiKeyRecord): ApiKeyInfo {
@@ -69,17 +64,8 @@ export function createApiKeyService(deps: CoreDeps) {
     const found = await store.findApiKeyByHash(sha256Hex(candidate))
     const now = clock.now()
     if (!found || !isUsable(found.key, found.owner, now)) return undefined
-    touch(found.key, now)
+    useStamp.stamp(found.key.id, found.key.lastUsedAt, now)
     return found
-  }
-
-  function touch(key: ApiKeyRecord, now: Date): void {
-    const last = lastTouched.get(key.id) ?? key.lastUsedAt?.getTime() ?? 0
-    if (now.getTime() - last < TOUCH_INTERVAL_MS) return
-    lastTouched.set(key.id, now.getTime())
-    store
-      .touchApiKey(key.id, now, new Date(now.getTime() - TOUCH_INTERVAL_MS))
-      .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not record API key use'))
   }
 
   async function authenticate(candidate: string): Promise<Principal> {

@@ -7,16 +7,22 @@ export const API_KEY_PERMISSIONS: readonly ApiKeyPermission[] = [
   'write',
   'delete',
   'admin',
+  'sip',
   '*',
 ]
 
 const CONCRETE: readonly ApiKeyPermission[] = ['read', 'write', 'delete', 'admin']
 
-/** True when `held` includes `needed`, `*` standing for every permission. */
+/**
+ * True when `held` includes `needed`, `*` standing for every permission but `sip`: a registrar's
+ * key may ask for digest checks and HA1s, which no other credential should do, so `sip` is only
+ * ever held by name (least privilege; a user's own access token never holds it either).
+ */
 export function hasPermission(
   held: readonly ApiKeyPermission[],
   needed: ApiKeyPermission,
 ): boolean {
+  if (needed === 'sip') return held.includes('sip')
   return held.includes('*') || held.includes(needed)
 }
 
@@ -27,13 +33,15 @@ export function isAdminPrincipal(principal: Principal): boolean {
 
 /**
  * What the caller can hand on to a new key: the credential's permissions, without `admin` (and so
- * without `*`) unless the caller has admin powers; `*` only when all four are held.
+ * without `*`) unless the caller has admin powers; `*` only when all four are held; `sip` only
+ * by an admin (SPEC §11), whatever their credential holds.
  */
 export function grantablePermissions(principal: Principal): Set<ApiKeyPermission> {
   const held = new Set<ApiKeyPermission>()
   for (const p of CONCRETE) if (hasPermission(principal.permissions, p)) held.add(p)
   if (!isAdminPrincipal(principal)) held.delete('admin')
   if (CONCRETE.every((p) => held.has(p))) held.add('*')
+  if (isAdminPrincipal(principal)) held.add('sip')
   return held
 }
 

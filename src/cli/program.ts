@@ -11,6 +11,7 @@ import { registerImportCommand } from './import.js'
 import { registerKeysCommands } from './keys.js'
 import { registerMigrateCommand } from './migrate.js'
 import { registerServeCommand } from './serve.js'
+import { registerSipCommands } from './sip.js'
 import { registerUserCommands } from './user.js'
 
 // package.json is two levels up from both src/cli and dist/cli.
@@ -81,6 +82,7 @@ export function createProgram(io: CliIo, state: CliState): Command {
   registerMigrateCommand(program, io)
   registerUserCommands(program, io)
   registerKeysCommands(program, io)
+  registerSipCommands(program, io)
   registerConfigCommands(program, io)
   registerAuditCommands(program, io, state)
   registerImportCommand(program, io)

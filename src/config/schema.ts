@@ -148,6 +148,20 @@ const bootstrapSchema = z
   })
   .strict()
 
+const sipSchema = z
+  .object({
+    // A digest realm travels inside quoted strings of SIP headers: printable, no quote or backslash.
+    realm: z
+      .string()
+      .regex(
+        /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/,
+        'printable ASCII without spaces, quotes or backslashes',
+      )
+      .default('rvoip'),
+    max_failed_auths: z.number().int().min(1).max(1000).default(10),
+  })
+  .strict()
+
 const tlsSchema = z
   .object({ cert_path: z.string().min(1).optional(), key_path: z.string().min(1).optional() })
   .strict()
@@ -168,6 +182,7 @@ export const configSchema = z
     audit: auditSchema.prefault({}),
     bootstrap: bootstrapSchema.prefault({}),
     tls: tlsSchema.prefault({}),
+    sip: sipSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -43,7 +43,7 @@ export interface SessionRecord {
 }
 
 /** The permissions an API key can hold (SPEC §5). */
-export type ApiKeyPermission = 'read' | 'write' | 'delete' | 'admin' | '*'
+export type ApiKeyPermission = 'read' | 'write' | 'delete' | 'admin' | 'sip' | '*'
 
 /** A stored API key: only the SHA-256 of the full key is kept. */
 export interface ApiKeyRecord {
@@ -54,6 +54,26 @@ export interface ApiKeyRecord {
   keyPrefix: string
   permissions: ApiKeyPermission[]
   expiresAt: Date | null
+  createdAt: Date
+  lastUsedAt: Date | null
+  revokedAt: Date | null
+}
+
+/**
+ * A SIP credential (SPEC §11): the secret itself is never kept, only its HA1 digests, each sealed
+ * with the field sealer under `sip-ha1:<id>:<variant>`.
+ */
+export interface SipCredentialRecord {
+  id: string
+  userId: string
+  label: string
+  sipUsername: string
+  realm: string
+  /**
+   * Sealed HA1 per variant: `MD5`, `SHA-256`, `SHA-512-256` over `sip_username:realm:secret`,
+   * and `ha1b:<algorithm>` over `sip_username@realm:realm:secret`.
+   */
+  sealedHa1s: Record<string, string>
   createdAt: Date
   lastUsedAt: Date | null
   revokedAt: Date | null
@@ -129,6 +149,11 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.created',
   'api_key.revoked',
   'signing_key.rotated',
+  'sip_credential.created',
+  'sip_credential.revoked',
+  'sip.auth.succeeded',
+  'sip.auth.failed',
+  'sip.ha1_read',
 ] as const
 
 /** One of {@link AUDIT_EVENT_TYPES}. */

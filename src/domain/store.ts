@@ -5,6 +5,7 @@ import type {
   AuditEventRecord,
   SessionRecord,
   SigningKeyRecord,
+  SipCredentialRecord,
   UserRecord,
 } from './records.js'
 
@@ -212,6 +213,19 @@ export interface Store {
   revokeApiKey(id: string, at: Date, audit: AuditEventInput[]): Promise<boolean>
   /** Sets last_used_at = at when it is null or older than `staleBefore` (throttled write). */
   touchApiKey(id: string, at: Date, staleBefore: Date): Promise<void>
+
+  // SIP credentials (SPEC §11)
+  insertSipCredential(credential: SipCredentialRecord, audit: AuditEventInput[]): Promise<void>
+  /** The credential with its user, by exact `sip_username` (revoked ones included). */
+  findSipCredentialByUsername(
+    sipUsername: string,
+  ): Promise<{ credential: SipCredentialRecord; user: UserRecord } | undefined>
+  findSipCredentialById(id: string): Promise<SipCredentialRecord | undefined>
+  /** Every credential of a user, revoked ones included, newest first. */
+  listSipCredentials(userId: string): Promise<SipCredentialRecord[]>
+  revokeSipCredential(id: string, at: Date, audit: AuditEventInput[]): Promise<boolean>
+  /** Sets last_used_at = at when it is null or older than `staleBefore` (throttled write). */
+  touchSipCredential(id: string, at: Date, staleBefore: Date): Promise<void>
 
   // signing keys
   listSigningKeys(): Promise<SigningKeyRecord[]>

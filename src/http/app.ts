@@ -23,6 +23,7 @@ import { registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { enforce, requirePrincipal } from './routes/input.js'
 import { registerSessionRoutes } from './routes/sessions.js'
+import { registerSipRoutes } from './routes/sip.js'
 import { registerUserRoutes } from './routes/users.js'
 
 export type { AppEnv } from './context.js'
@@ -100,6 +101,7 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
   registerUserRoutes(app, deps)
   registerSessionRoutes(app, deps)
   registerApiKeyRoutes(app, deps)
+  registerSipRoutes(app, deps)
   registerAdminRoutes(app, deps)
   registerMetricsRoute(app, {
     metrics,

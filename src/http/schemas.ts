@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import { plainTextSchema as text } from '../users/validation.js'
 
-const permission = z.enum(['read', 'write', 'delete', 'admin', '*'])
+const permission = z.enum(['read', 'write', 'delete', 'admin', 'sip', '*'])
 const nullableText = text.nullable()
 // Any character may be part of a secret; NUL included, it is never stored, logged or queried.
 const password = z.string()

@@ -39,9 +39,11 @@ export function createLoginLockout(options: {
   maxFailures: number
   lockoutSeconds: number
   limiters?: LimiterFactory
+  /** Separates the counts of another credential (SIP digests) from the logins'. */
+  keyPrefix?: string
 }): LoginLockout {
   const limiter = (options.limiters ?? memoryLimiterFactory)({
-    keyPrefix: 'users_core_lockout',
+    keyPrefix: options.keyPrefix ?? 'users_core_lockout',
     points: options.maxFailures,
     duration: options.lockoutSeconds,
   })

@@ -1,7 +1,14 @@
 import { UsersError } from '../errors.js'
 
 /** The request field a unique index protects, named the way the API names it. */
-export type ConflictField = 'username' | 'email' | 'name' | 'key_hash' | 'id'
+export type ConflictField =
+  | 'username'
+  | 'email'
+  | 'name'
+  | 'key_hash'
+  | 'sip_username'
+  | 'label'
+  | 'id'
 
 // Node socket errors, PostgreSQL classes 08 (connection), 53 (resources), 57 (operator
 // intervention, including statement_timeout's 57014) and SQLite's lock contention past
@@ -30,6 +37,8 @@ const UNAVAILABLE_MESSAGES = [
 ]
 
 function conflictField(where: string): ConflictField {
+  if (where.includes('sip_username')) return 'sip_username'
+  if (where.includes('label')) return 'label'
   if (where.includes('username')) return 'username'
   if (where.includes('email')) return 'email'
   if (where.includes('key_hash')) return 'key_hash'
@@ -84,6 +93,10 @@ function conflictMessage(field: ConflictField): string {
       return 'the email is already in use'
     case 'name':
       return 'an API key with this name already exists'
+    case 'sip_username':
+      return 'the SIP username is already taken'
+    case 'label':
+      return 'a SIP credential with this label already exists'
     default:
       return 'the resource already exists'
   }

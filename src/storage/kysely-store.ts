@@ -11,6 +11,7 @@ import { postgresDialect } from './postgres/dialect.js'
 import type { Database, Dialect } from './schema.js'
 import { createKyselySessionPaths, createSessionStore, type SessionHotPaths } from './sessions.js'
 import { createSigningKeyStore } from './signing-keys.js'
+import { createSipCredentialStore } from './sip-credentials.js'
 import { createSqliteAuditWriter } from './sqlite/audit-writer.js'
 import { sqliteDialect } from './sqlite/dialect.js'
 import { createLookupCache } from './sqlite/lookup-cache.js'
@@ -110,5 +111,6 @@ export function createKyselyStore(
     ...createSigningKeyStore(ctx),
     ...createAuditStore(ctx),
     ...createInstanceSecretStore(ctx),
+    ...createSipCredentialStore(ctx),
   }
 }

@@ -37,7 +37,7 @@ export function revokeLiveApiKeys(trx: Kysely<Database>, userId: string, at: Dat
 /** Sets revoked_at once (false when unknown or already revoked), with its audit events. */
 export function revokeRow(
   ctx: StoreContext,
-  table: 'sessions' | 'api_keys',
+  table: 'sessions' | 'api_keys' | 'sip_credentials',
   id: string,
   at: Date,
   audit: AuditEventInput[],

@@ -132,7 +132,6 @@ export interface MigrationsTable {
   applied_at: Millis
 }
 
-/** The whole database as Kysely sees it. */
 /** `instance_secrets`: generated keys shared by every instance of the database (migration 0009). */
 export interface InstanceSecretsTable {
   name: string
@@ -140,6 +139,23 @@ export interface InstanceSecretsTable {
   created_at: Millis
 }
 
+/** `sip_credentials`: per-device SIP credentials, only sealed HA1s kept (migration 0010). */
+export interface SipCredentialsTable {
+  id: string
+  user_id: string
+  label: string
+  sip_username: string
+  /** Lower case: sip_username is unique case-insensitively. */
+  sip_username_lower: string
+  realm: string
+  /** JSON object of sealed HA1s by variant. */
+  sealed_ha1s: string
+  created_at: Millis
+  last_used_at: Millis | null
+  revoked_at: Millis | null
+}
+
+/** The whole database as Kysely sees it. */
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
@@ -151,6 +167,7 @@ export interface Database {
   users_count: UsersCountTable
   user_roles: UserRolesTable
   instance_secrets: InstanceSecretsTable
+  sip_credentials: SipCredentialsTable
   users_core_migrations: MigrationsTable
 }
 

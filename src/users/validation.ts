@@ -86,7 +86,7 @@ export const rolesSchema = z
   })
 
 /** An API-key permission (SPEC §5). */
-export const permissionSchema = z.enum(['read', 'write', 'delete', 'admin', '*'] as const, {
+export const permissionSchema = z.enum(['read', 'write', 'delete', 'admin', 'sip', '*'] as const, {
   error: 'must be one of read, write, delete, admin, *',
 }) satisfies z.ZodType<ApiKeyPermission>
 

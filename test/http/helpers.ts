@@ -54,7 +54,7 @@ export interface TestApp {
   /** Creates an API key for `userId` (as the admin) and returns the key. */
   createKey(
     userId: string,
-    permissions: ('read' | 'write' | 'delete' | 'admin' | '*')[],
+    permissions: ('read' | 'write' | 'delete' | 'admin' | 'sip' | '*')[],
   ): Promise<string>
   close(): Promise<void>
 }
