@@ -14,6 +14,8 @@ import { createLogger, type Logger } from './lib/logger.js'
 import { type Random, secureRandom } from './lib/random.js'
 import { createEmailConflictBudget } from './lockout/email-conflict-budget.js'
 import { createLoginLockout, type LimiterFactory } from './lockout/login-lockout.js'
+import { createMfaService } from './mfa/mfa-service.js'
+import { createMfaVerifier } from './mfa/mfa-verify.js'
 import { createPasswordHasher } from './passwords/hasher.js'
 import { createFieldSealer } from './secrets/field-sealer.js'
 import { createSessionService } from './sessions/session-service.js'
@@ -136,6 +138,8 @@ function assemble(
   const sessions = createSessionService(deps)
   const apiKeys = createApiKeyService(deps)
   const auth = createAuthenticator(deps, apiKeys)
+  const mfa = createMfaService(deps)
+  const mfaVerifier = createMfaVerifier(deps, sessions)
   let closed = false
 
   // Expired sessions and deny-list rows are garbage; clearing them keeps lookups small.
@@ -185,6 +189,7 @@ function assemble(
       exportAll: transfer.exportAll,
     },
     sessions: { list: sessions.list, revoke: sessions.revoke },
+    mfa: { ...mfa, verify: mfaVerifier.verify },
     apiKeys: {
       create: apiKeys.create,
       validate: apiKeys.validate,

@@ -254,6 +254,7 @@ function session(userId: string, overrides: Partial<SessionRecord> = {}): Sessio
     revokedAt: null,
     ip: '192.0.2.1',
     userAgent: 'vitest',
+    amr: [],
     ...overrides,
   }
 }

@@ -7,6 +7,7 @@ import { userRolesMigration } from './0006-user-roles.js'
 import { sessionFormerHashesMigration } from './0007-session-former-hashes.js'
 import { auditChainKeyMigration } from './0008-audit-chain-key.js'
 import { instanceSecretsMigration } from './0009-instance-secrets.js'
+import { mfaMigration } from './0011-mfa.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   sessionFormerHashesMigration,
   auditChainKeyMigration,
   instanceSecretsMigration,
+  mfaMigration,
 ])
