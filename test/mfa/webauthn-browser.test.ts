@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { createLocalJWKSet, jwtVerify } from 'jose'
+import { chromium } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { parseConfig } from '../../src/config/schema.js'
+import { init } from '../../src/core.js'
+import { startServer } from '../../src/http/serve.js'
+import { createLogger } from '../../src/lib/logger.js'
+import { GOOD_PASSWORD } from '../helpers/create-test-core.js'
+
+// SPEC §12: a passkey as second factor, end to end in a real browser. Chromium's virtual
+// authenticator (Chrome DevTools Protocol, WebAuthn domain) stands in for the security key; the
+// browser itself builds and signs every WebAuthn message and the real server verifies them.
+const CHROMIUM = '/usr/bin/chromium'
+const hasChromium = existsSync(CHROMIUM)
+const inCi = process.env.CI === 'true'
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+const TITLE =
+  'registers a passkey and finishes a login with it in headless Chromium (CDP virtual authenticator)'
+
+/** A free loopback port, so the configured origin names the port the server will bind. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+// The test page, served by the test at the server's own origin: raw navigator.credentials, with
+// the base64url conversions a real client makes. Runs in the browser.
+const PAGE = `<!doctype html><meta charset="utf-8"><title>mfa</title><script>
+const b64 = {
+  toBytes: (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=')), (c) => c.charCodeAt(0)),
+  of: (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, ''),
+}
+const api = async (path, body, token) => {
+  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, body: JSON.stringify(body) })
+  return { status: res.status, body: await res.json() }
+}
+window.register = async (userId, token) => {
+  const options = await api('/users/' + userId + '/mfa/webauthn/options', {}, token)
+  if (options.status !== 200) return { step: 'options', ...options }
+  const o = options.body
+  const credential = await navigator.credentials.create({ publicKey: {
+    ...o, challenge: b64.toBytes(o.challenge), user: { ...o.user, id: b64.toBytes(o.user.id) },
+    excludeCredentials: (o.excludeCredentials || []).map((c) => ({ ...c, id: b64.toBytes(c.id) })),
+  } })
+  return api('/users/' + userId + '/mfa/webauthn', { name: 'virtual key', response: {
+    id: credential.id, rawId: b64.of(credential.rawId), type: credential.type,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    response: { clientDataJSON: b64.of(credential.response.clientDataJSON),
+      attestationObject: b64.of(credential.response.attestationObject),
+      transports: credential.response.getTransports() },
+  } }, token)
+}
+const assert = async (o) => {
+  const assertion = await navigator.credentials.get({ publicKey: {
+    ...o, challenge: b64.toBytes(o.challenge),
+    allowCredentials: o.allowCredentials.map((c) => ({ ...c, id: b64.toBytes(c.id) })),
+  } })
+  return { id: assertion.id, rawId: b64.of(assertion.rawId), type: assertion.type,
+    clientExtensionResults: assertion.getClientExtensionResults(),
+    response: { clientDataJSON: b64.of(assertion.response.clientDataJSON),
+      authenticatorData: b64.of(assertion.response.authenticatorData),
+      signature: b64.of(assertion.response.signature),
+      userHandle: assertion.response.userHandle ? b64.of(assertion.response.userHandle) : null } }
+}
+window.login = async (username, password) => {
+  const first = await api('/auth/login', { username, password })
+  if (first.status !== 401 || first.body.error.code !== 'MFA_REQUIRED') return { step: 'login', ...first }
+  const details = first.body.error.details
+  const assertion = await assert(details.webauthn)
+  const verified = await api('/auth/mfa/verify', { mfa_token: details.mfa_token, method: 'webauthn', assertion })
+  // The same signed assertion under a second login's token: its challenge is not this one's.
+  const again = await api('/auth/login', { username, password })
+  const replay = await api('/auth/mfa/verify', { mfa_token: again.body.error.details.mfa_token, method: 'webauthn', assertion })
+  return { methods: details.methods, verified, replay }
+}
+</script>`
+
+describe('WebAuthn second factor in a browser', () => {
+  const run = hasChromium || inCi ? it : it.skip
+  const title = hasChromium
+    ? TITLE
+    : inCi
+      ? `${TITLE} — FAILS: ${CHROMIUM} is not installed and CI=true requires it`
+      : `${TITLE} — SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium)`
+
+  run(title, { timeout: 90_000 }, async () => {
+    expect(hasChromium, `${CHROMIUM} must be installed when CI=true`).toBe(true)
+    const port = await freePort()
+    // public_url on localhost: the default RP ID is its host and the default origin is itself.
+    const origin = `http://localhost:${port}`
+    const logger = createLogger('silent')
+    const config = parseConfig({
+      database_url: 'sqlite::memory:',
+      log_level: 'silent',
+      api_bind_address: `127.0.0.1:${port}`,
+      public_url: origin,
+      password: { argon2_memory_cost: 1024, argon2_time_cost: 1, argon2_parallelism: 1 },
+      jwt: { algorithm: 'ES256' },
+    })
+    expect(config.webauthn).toEqual({ rp_id: 'localhost', origins: [origin] })
+    const core = await init(config, { logger })
+    const server = await startServer({ core, config, logger })
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS })
+    try {
+      const user = await core.createUser({ username: 'alice', password: GOOD_PASSWORD })
+      const { accessToken } = await core.authenticatePassword('alice', GOOD_PASSWORD)
+      const page = await browser.newPage()
+      const problems: string[] = []
+      page.on('pageerror', (error) => problems.push(error.message))
+      await page.route(`${origin}/mfa-test`, (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
+      )
+      const cdp = await page.context().newCDPSession(page)
+      await cdp.send('WebAuthn.enable')
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'usb',
+          hasResidentKey: false,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      })
+      await page.goto(`${origin}/mfa-test`)
+
+      const registered = await page.evaluate(
+        ([id, token]) =>
+          (globalThis as unknown as { register(a: string, b: string): Promise<unknown> }).register(
+            id,
+            token,
+          ),
+        [user.id, accessToken] as const,
+      )
+      expect(registered).toMatchObject({ status: 201, body: { factor: { type: 'webauthn' } } })
+      const codes = (registered as { body: { recovery_codes: string[] } }).body.recovery_codes
+      expect(codes).toHaveLength(10)
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId })
+      expect(credentials).toHaveLength(1)
+
+      const result = (await page.evaluate(
+        ([username, password]) =>
+          (globalThis as unknown as { login(a: string, b: string): Promise<unknown> }).login(
+            username,
+            password,
+          ),
+        ['alice', GOOD_PASSWORD] as const,
+      )) as {
+        methods: string[]
+        verified: { status: number; body: { access_token: string } }
+        replay: { status: number; body: { error: { code: string } } }
+      }
+      expect(result.methods).toEqual(['webauthn', 'recovery_code'])
+      expect(result.verified.status).toBe(200)
+      const { payload } = await jwtVerify(
+        result.verified.body.access_token,
+        createLocalJWKSet(await core.jwks()),
+        { issuer: config.jwt.issuer, audience: 'rvoip-api' },
+      )
+      expect(payload.amr).toEqual(['pwd', 'hwk'])
+      expect(payload.sub).toBe(user.id)
+      expect(result.replay.status).toBe(401)
+      expect(result.replay.body.error.code).toBe('INVALID_CREDENTIALS')
+
+      // The signature counter the server keeps follows the authenticator's.
+      const status = await core.mfa.status(user.id)
+      expect(status.factors.map((f) => [f.type, f.name])).toEqual([['webauthn', 'virtual key']])
+      expect(status.factors[0]?.lastUsedAt).not.toBeNull()
+      expect(problems).toEqual([])
+    } finally {
+      await browser.close()
+      await server.close()
+    }
+  })
+})
