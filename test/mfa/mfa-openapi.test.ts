@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bearer, createTestApp, json, type TestApp, USER_PASSWORD } from '../http/helpers.js'
 import { assertResponseMatches } from '../helpers/openapi-validator.js'
+import { bearer, createTestApp, json, type TestApp, USER_PASSWORD } from '../http/helpers.js'
 import { totpAt } from './rfc6238.js'
 
 type Body = Record<string, unknown>
@@ -38,9 +38,9 @@ describe('the MFA routes answer as openapi.yaml documents', () => {
     const enrol = await send('POST', `${base}/totp`, {}, user.token)
     expect(enrol.status).toBe(200)
     const secret = enrol.body.secret as string
-    expect((await send('POST', `${base}/totp/confirm`, { code: '000000' }, user.token)).status).toBe(
-      401,
-    )
+    expect(
+      (await send('POST', `${base}/totp/confirm`, { code: '000000' }, user.token)).status,
+    ).toBe(401)
     const confirm = await send(
       'POST',
       `${base}/totp/confirm`,
