@@ -281,8 +281,8 @@ export interface Store {
     audit: AuditEventInput[],
   ): Promise<boolean>
   /**
-   * Deletes a factor of the user. When no confirmed factor remains, the recovery codes go too and
-   * `revokeWhenLast` revokes the sessions. Returns how many confirmed factors remain, or
+   * Deletes a factor of the user. When it was the last confirmed one, the recovery codes go too
+   * and `revokeWhenLast` revokes the sessions. Returns how many confirmed factors remain, or
    * undefined when the user had no such factor (nothing written).
    */
   deleteMfaFactor(

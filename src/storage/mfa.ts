@@ -220,7 +220,7 @@ export function createMfaStore(
           .deleteFrom('mfa_factors')
           .where('id', '=', factorId)
           .where('user_id', '=', userId)
-          .returning('id')
+          .returning('status')
           .executeTakeFirst()
         if (deleted === undefined) return undefined
         const left = await trx
@@ -230,7 +230,8 @@ export function createMfaStore(
           .where('status', '=', 'confirmed')
           .executeTakeFirstOrThrow()
         const remaining = Number(left.n)
-        if (remaining === 0) {
+        // A pending enrolment never turned MFA on, so dropping it turns nothing off.
+        if (remaining === 0 && deleted.status === 'confirmed') {
           // Without a factor MFA is off: its recovery codes go, and so do the other sessions.
           await insertRecoveryCodes(trx, userId, [], revokeWhenLast.at)
           await revokeOtherSessions(trx, userId, revokeWhenLast)
