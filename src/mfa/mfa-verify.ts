@@ -3,6 +3,7 @@ import type { MfaFactorRecord, MfaTokenRecord, UserRecord } from '../domain/reco
 import type { MfaFactorUse } from '../domain/store.js'
 import { UsersError } from '../errors.js'
 import { constantTimeEqual } from '../lib/constant-time.js'
+import { recordCountedFailure } from '../lockout/counted-failure.js'
 import type { SessionService } from '../sessions/session-service.js'
 import type { MfaMethod, MfaVerifyInput, RequestContext, TokenResponse } from '../types.js'
 import { amrOf } from './amr.js'
@@ -117,17 +118,8 @@ export function createMfaVerifier(
     reason: string,
     ctx: RequestContext | undefined,
   ): Promise<never> {
-    const lock = await lockout.recordFailure(user.username, ctx?.ip)
-    const events = [deps.audit.build('mfa.failed', user.id, ctx, { method, reason })]
-    if (lock.locked) {
-      events.push(
-        deps.audit.build('user.locked', user.id, ctx, {
-          username: user.username,
-          lockout_seconds: lock.retryAfterSeconds,
-        }),
-      )
-    }
-    await store.appendAudit(events)
+    const failure = deps.audit.build('mfa.failed', user.id, ctx, { method, reason })
+    const lock = await recordCountedFailure(deps, user, failure, ctx)
     deps.emit({ type: 'login', outcome: lock.locked ? 'locked' : 'failed' })
     if (lock.locked) {
       throw new UsersError('ACCOUNT_LOCKED', { retryAfterSeconds: lock.retryAfterSeconds })

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { chromium } from 'playwright-core'
@@ -7,24 +6,12 @@ import { parseConfig } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'
+import { browserTest, CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js'
 import { GOOD_PASSWORD } from '../helpers/create-test-core.js'
 
 // SPEC §12: a passkey as second factor, end to end in a real browser. Chromium's virtual
 // authenticator (Chrome DevTools Protocol, WebAuthn domain) stands in for the security key; the
 // browser itself builds and signs every WebAuthn message and the real server verifies them.
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
-const inCi = process.env.CI === 'true'
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 const TITLE =
   'registers a passkey and finishes a login with it in headless Chromium (CDP virtual authenticator)'
 
@@ -93,14 +80,9 @@ window.login = async (username, password) => {
 </script>`
 
 describe('WebAuthn second factor in a browser', () => {
-  const run = hasChromium || inCi ? it : it.skip
-  const title = hasChromium
-    ? TITLE
-    : inCi
-      ? `${TITLE} — FAILS: ${CHROMIUM} is not installed and CI=true requires it`
-      : `${TITLE} — SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium)`
+  const { skip, title, hasChromium } = browserTest(TITLE)
 
-  run(title, { timeout: 90_000 }, async () => {
+  it.skipIf(skip)(title, { timeout: 90_000 }, async () => {
     expect(hasChromium, `${CHROMIUM} must be installed when CI=true`).toBe(true)
     const port = await freePort()
     // public_url on localhost: the default RP ID is its host and the default origin is itself.
@@ -117,7 +99,7 @@ describe('WebAuthn second factor in a browser', () => {
     expect(config.webauthn).toEqual({ rp_id: 'localhost', origins: [origin] })
     const core = await init(config, { logger })
     const server = await startServer({ core, config, logger })
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS })
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
     try {
       const user = await core.createUser({ username: 'alice', password: GOOD_PASSWORD })
       const { accessToken } = await core.authenticatePassword('alice', GOOD_PASSWORD)
