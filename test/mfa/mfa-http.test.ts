@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createLogger } from '../../src/lib/logger.js'
 import {
   bearer,
   createTestApp,
@@ -165,5 +167,26 @@ describe('MFA over HTTP', () => {
   it('refuses a second TOTP while one is confirmed', async () => {
     const res = await req(`/users/${userId}/mfa/totp`, json('POST', {}, bearer(token)))
     expect(res.status).toBe(409)
+  })
+})
+
+describe('MFA secrets in logs', () => {
+  it('redacts an mfa_token, a TOTP secret and recovery codes wherever a log line carries them', async () => {
+    const lines: string[] = []
+    const logger = createLogger(
+      'info',
+      new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk))
+          done()
+        },
+      }),
+    )
+    logger.info({
+      mfa_token: 'mfa_leak1',
+      details: { mfa_token: 'mfa_leak2' },
+      body: { secret: 'JBSWY3DPLEAK', recovery_codes: ['leak-leak-leak-leak'] },
+    })
+    expect(lines.join('')).not.toMatch(/leak/i)
   })
 })
