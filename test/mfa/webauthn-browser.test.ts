@@ -38,7 +38,7 @@ const api = async (path, body, token) => {
   const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, body: JSON.stringify(body) })
   return { status: res.status, body: await res.json() }
 }
-window.register = async (userId, token) => {
+window.register = async (userId, token, name) => {
   const options = await api('/users/' + userId + '/mfa/webauthn/options', {}, token)
   if (options.status !== 200) return { step: 'options', ...options }
   const o = options.body
@@ -46,7 +46,7 @@ window.register = async (userId, token) => {
     ...o, challenge: b64.toBytes(o.challenge), user: { ...o.user, id: b64.toBytes(o.user.id) },
     excludeCredentials: (o.excludeCredentials || []).map((c) => ({ ...c, id: b64.toBytes(c.id) })),
   } })
-  return api('/users/' + userId + '/mfa/webauthn', { name: 'virtual key', response: {
+  return api('/users/' + userId + '/mfa/webauthn', { name, response: {
     id: credential.id, rawId: b64.of(credential.rawId), type: credential.type,
     clientExtensionResults: credential.getClientExtensionResults(),
     response: { clientDataJSON: b64.of(credential.response.clientDataJSON),
@@ -75,7 +75,7 @@ window.login = async (username, password) => {
   // The same signed assertion under a second login's token: its challenge is not this one's.
   const again = await api('/auth/login', { username, password })
   const replay = await api('/auth/mfa/verify', { mfa_token: again.body.error.details.mfa_token, method: 'webauthn', assertion })
-  return { methods: details.methods, verified, replay }
+  return { methods: details.methods, allowed: details.webauthn.allowCredentials.length, verified, replay }
 }
 </script>`
 
@@ -111,31 +111,50 @@ describe('WebAuthn second factor in a browser', () => {
       )
       const cdp = await page.context().newCDPSession(page)
       await cdp.send('WebAuthn.enable')
-      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'usb',
-          hasResidentKey: false,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      })
+      const plugIn = async () =>
+        (
+          await cdp.send('WebAuthn.addVirtualAuthenticator', {
+            options: {
+              protocol: 'ctap2',
+              transport: 'usb',
+              hasResidentKey: false,
+              hasUserVerification: true,
+              isUserVerified: true,
+              automaticPresenceSimulation: true,
+            },
+          })
+        ).authenticatorId
+      const register = (name: string) =>
+        page.evaluate(
+          ([id, token, label]) =>
+            (
+              globalThis as unknown as {
+                register(a: string, b: string, c: string): Promise<unknown>
+              }
+            ).register(id, token, label),
+          [user.id, accessToken, name] as const,
+        )
       await page.goto(`${origin}/mfa-test`)
 
-      const registered = await page.evaluate(
-        ([id, token]) =>
-          (globalThis as unknown as { register(a: string, b: string): Promise<unknown> }).register(
-            id,
-            token,
-          ),
-        [user.id, accessToken] as const,
-      )
+      // Two security keys: the first one registered, unplugged, then a second one.
+      const first = await plugIn()
+      const registered = await register('key one')
       expect(registered).toMatchObject({ status: 201, body: { factor: { type: 'webauthn' } } })
       const codes = (registered as { body: { recovery_codes: string[] } }).body.recovery_codes
       expect(codes).toHaveLength(10)
-      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId })
-      expect(credentials).toHaveLength(1)
+      expect(
+        (await cdp.send('WebAuthn.getCredentials', { authenticatorId: first })).credentials,
+      ).toHaveLength(1)
+      await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: first })
+      const second = await plugIn()
+      // Not the first factor: the printed recovery codes stand.
+      expect(await register('key two')).toMatchObject({
+        status: 201,
+        body: { recovery_codes: null },
+      })
+      expect(
+        (await cdp.send('WebAuthn.getCredentials', { authenticatorId: second })).credentials,
+      ).toHaveLength(1)
 
       const result = (await page.evaluate(
         ([username, password]) =>
@@ -146,25 +165,31 @@ describe('WebAuthn second factor in a browser', () => {
         ['alice', GOOD_PASSWORD] as const,
       )) as {
         methods: string[]
+        allowed: number
         verified: { status: number; body: { access_token: string } }
         replay: { status: number; body: { error: { code: string } } }
       }
       expect(result.methods).toEqual(['webauthn', 'recovery_code'])
+      expect(result.allowed).toBe(2)
       expect(result.verified.status).toBe(200)
       const { payload } = await jwtVerify(
         result.verified.body.access_token,
         createLocalJWKSet(await core.jwks()),
         { issuer: config.jwt.issuer, audience: 'rvoip-api' },
       )
-      expect(payload.amr).toEqual(['pwd', 'hwk'])
+      // Several authenticators per user, listed without their keys.
       expect(payload.sub).toBe(user.id)
       expect(result.replay.status).toBe(401)
       expect(result.replay.body.error.code).toBe('INVALID_CREDENTIALS')
 
       // The signature counter the server keeps follows the authenticator's.
       const status = await core.mfa.status(user.id)
-      expect(status.factors.map((f) => [f.type, f.name])).toEqual([['webauthn', 'virtual key']])
-      expect(status.factors[0]?.lastUsedAt).not.toBeNull()
+      expect(status.factors.map((f) => [f.type, f.name])).toEqual([
+        ['webauthn', 'key one'],
+        ['webauthn', 'key two'],
+      ])
+      // The second key signed the login: its use is recorded, the unplugged one's is not.
+      expect(status.factors.map((f) => f.lastUsedAt !== null)).toEqual([false, true])
       expect(problems).toEqual([])
     } finally {
       await browser.close()
