@@ -177,12 +177,12 @@ describe('WebAuthn second factor in a browser', () => {
         createLocalJWKSet(await core.jwks()),
         { issuer: config.jwt.issuer, audience: 'rvoip-api' },
       )
-      // Several authenticators per user, listed without their keys.
+      expect(payload.amr).toEqual(['pwd', 'hwk'])
       expect(payload.sub).toBe(user.id)
       expect(result.replay.status).toBe(401)
       expect(result.replay.body.error.code).toBe('INVALID_CREDENTIALS')
 
-      // The signature counter the server keeps follows the authenticator's.
+      // Several authenticators per user, listed without their keys.
       const status = await core.mfa.status(user.id)
       expect(status.factors.map((f) => [f.type, f.name])).toEqual([
         ['webauthn', 'key one'],
