@@ -218,6 +218,9 @@ export type IntrospectionResult =
       token_type: 'access_token' | 'api_key'
       /** The key's permissions, for an API key or a token minted from one; absent otherwise. */
       permissions?: ApiKeyPermission[]
+      /** The token's `amr` and `acr` claims, for an access token of an MFA login (SPEC §12). */
+      amr?: string[]
+      acr?: string
     }
 
 /** A JWK as published in the JWKS. */

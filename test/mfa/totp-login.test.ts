@@ -79,6 +79,9 @@ describe('TOTP second factor (library)', () => {
     expect(payload.acr).toBe('http://schemas.openid.net/pape/policies/2007/06/multi-factor')
     expect(payload.sub).toBe(userId)
 
+    const introspected = await core.introspect(token.accessToken)
+    expect(introspected).toMatchObject({ active: true, amr: ['pwd', 'otp'], acr: payload.acr })
+
     // A refresh of the MFA session keeps its amr.
     const refreshed = await core.refreshToken(token.refreshToken, ctx)
     const again = await jwtVerify(refreshed.accessToken, jwks, { currentDate: clock.now() })
