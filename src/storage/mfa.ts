@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { MfaFactorRecord, MfaFactorType, MfaTokenRecord } from '../domain/records.js'
-import type { MfaFactorUse, RevokeOtherSessions, Store } from '../domain/store.js'
+import type { MfaFactorUse, Store } from '../domain/store.js'
 import { guard, type StoreContext } from './context.js'
+import { revokeLiveSessions } from './revocations.js'
 import { toDate, toDateOrNull, toMillis, toMillisOrNull } from './row-mapping.js'
 import type { Database, MfaFactorsTable, MfaTokensTable } from './schema.js'
 import { writeLogin } from './sessions.js'
@@ -39,23 +40,6 @@ const rowToToken = (r: Selectable<MfaTokensTable>): MfaTokenRecord => ({
   consumedAt: toDateOrNull(r.consumed_at),
   webauthnChallenge: r.webauthn_challenge,
 })
-
-/** Revokes the user's live sessions except `keepSessionId`; returns how many. */
-async function revokeOtherSessions(
-  trx: Kysely<Database>,
-  userId: string,
-  revoke: RevokeOtherSessions,
-): Promise<number> {
-  const ms = toMillis(revoke.at)
-  let query = trx
-    .updateTable('sessions')
-    .set({ revoked_at: ms })
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', ms)
-  if (revoke.keepSessionId !== undefined) query = query.where('id', '!=', revoke.keepSessionId)
-  return Number((await query.executeTakeFirst()).numUpdatedRows)
-}
 
 async function insertRecoveryCodes(
   trx: Kysely<Database>,
@@ -234,7 +218,7 @@ export function createMfaStore(
         if (remaining === 0 && deleted.status === 'confirmed') {
           // Without a factor MFA is off: its recovery codes go, and so do the other sessions.
           await insertRecoveryCodes(trx, userId, [], revokeWhenLast.at)
-          await revokeOtherSessions(trx, userId, revokeWhenLast)
+          await revokeLiveSessions(trx, userId, revokeWhenLast.at, revokeWhenLast.keepSessionId)
         }
         await appendAudit(trx, audit)
         return remaining
@@ -243,7 +227,7 @@ export function createMfaStore(
     replaceRecoveryCodes: (userId, codeHashes, revoke, audit) =>
       transaction(async (trx) => {
         await insertRecoveryCodes(trx, userId, codeHashes, revoke.at)
-        await revokeOtherSessions(trx, userId, revoke)
+        await revokeLiveSessions(trx, userId, revoke.at, revoke.keepSessionId)
         await appendAudit(trx, audit)
       }),
 
