@@ -14,6 +14,8 @@ import { createLogger, type Logger } from './lib/logger.js'
 import { type Random, secureRandom } from './lib/random.js'
 import { createEmailConflictBudget } from './lockout/email-conflict-budget.js'
 import { createLoginLockout, type LimiterFactory } from './lockout/login-lockout.js'
+import { createMfaService } from './mfa/mfa-service.js'
+import { createMfaVerifier } from './mfa/mfa-verify.js'
 import { createPasswordHasher } from './passwords/hasher.js'
 import { createFieldSealer } from './secrets/field-sealer.js'
 import { createSessionService } from './sessions/session-service.js'
@@ -144,6 +146,8 @@ function assemble(
   const apiKeys = createApiKeyService(deps)
   const auth = createAuthenticator(deps, apiKeys)
   const sip = createSipCredentialService(deps)
+  const mfa = createMfaService(deps)
+  const mfaVerifier = createMfaVerifier(deps, sessions)
   let closed = false
 
   // Expired sessions and deny-list rows are garbage; clearing them keeps lookups small.
@@ -193,6 +197,7 @@ function assemble(
       exportAll: transfer.exportAll,
     },
     sessions: { list: sessions.list, revoke: sessions.revoke },
+    mfa: { ...mfa, verify: mfaVerifier.verify },
     apiKeys: {
       create: apiKeys.create,
       validate: apiKeys.validate,

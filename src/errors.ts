@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'INVALID_CREDENTIALS'
   | 'INVALID_TOKEN'
+  | 'MFA_REQUIRED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
@@ -24,6 +25,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   UNAUTHORIZED: 401,
   INVALID_CREDENTIALS: 401,
   INVALID_TOKEN: 401,
+  MFA_REQUIRED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -44,6 +46,7 @@ export const DEFAULT_MESSAGES: Readonly<Record<ErrorCode, string>> = Object.free
   UNAUTHORIZED: 'Authentication is required.',
   INVALID_CREDENTIALS: 'Invalid username or password.',
   INVALID_TOKEN: 'The refresh token is invalid, expired or revoked.',
+  MFA_REQUIRED: 'A second factor is required; finish with POST /auth/mfa/verify.',
   FORBIDDEN: 'You are not allowed to do this.',
   NOT_FOUND: 'Not found.',
   METHOD_NOT_ALLOWED: 'Method not allowed.',

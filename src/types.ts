@@ -34,6 +34,57 @@ export interface TokenResponse {
   user: User
 }
 
+/** The second factors a login can finish with (SPEC §12). */
+export type MfaMethod = 'totp' | 'recovery_code' | 'webauthn'
+
+/**
+ * `details` of the 401 `MFA_REQUIRED` that `authenticatePassword` throws (and `POST /auth/login`
+ * answers) for a user with a confirmed factor: snake_case, the same object in both. `webauthn`
+ * holds the WebAuthn request options (challenge, allowed credentials) when `methods` has it.
+ */
+export interface MfaChallengeDetails {
+  mfa_token: string
+  methods: MfaMethod[]
+  expires_in: number
+  webauthn?: Record<string, unknown>
+}
+
+/** A confirmed second factor as its owner and admins see it: never its secret. */
+export interface MfaFactor {
+  id: string
+  type: 'totp' | 'webauthn'
+  name: string | null
+  createdAt: Date
+  lastUsedAt: Date | null
+}
+
+/** A user's second factors and how many unused recovery codes remain. */
+export interface MfaStatus {
+  enabled: boolean
+  factors: MfaFactor[]
+  recoveryCodesRemaining: number
+}
+
+/** A pending TOTP enrolment: shown once, confirmed by a first code. */
+export interface TotpEnrolment {
+  secret: string
+  otpauthUri: string
+}
+
+/**
+ * Recovery codes issued with a first factor (`null` when the user already holds a set: adding
+ * a factor does not replace printed codes).
+ */
+export interface FactorConfirmation {
+  factor: MfaFactor
+  recoveryCodes: string[] | null
+}
+
+/** Input of `core.mfa.verify`, the second step of a login. */
+export type MfaVerifyInput =
+  | { mfaToken: string; method: 'totp' | 'recovery_code'; code: string }
+  | { mfaToken: string; method: 'webauthn'; assertion: unknown }
+
 /** An access token minted for an API key: no refresh token, no session. */
 export interface ApiKeyTokenResponse {
   accessToken: string
@@ -224,6 +275,9 @@ export type IntrospectionResult =
       token_type: 'access_token' | 'api_key'
       /** The key's permissions, for an API key or a token minted from one; absent otherwise. */
       permissions?: ApiKeyPermission[]
+      /** The token's `amr` and `acr` claims, for an access token of an MFA login (SPEC §12). */
+      amr?: string[]
+      acr?: string
     }
 
 /** A JWK as published in the JWKS. */
@@ -265,6 +319,11 @@ export interface UsersCore {
   readonly migrations: MigrationResult
 
   createUser(input: CreateUserInput, ctx?: RequestContext): Promise<User>
+  /**
+   * Logs in with a password. For a user with a confirmed second factor it throws
+   * `UsersError('MFA_REQUIRED')` whose `details` are {@link MfaChallengeDetails}; finish with
+   * `mfa.verify`.
+   */
   authenticatePassword(
     username: string,
     password: string,
@@ -320,6 +379,42 @@ export interface UsersCore {
     importBatch(rows: ImportUserInput[], ctx?: RequestContext): Promise<ImportResult[]>
     /** Every user with their password hash, oldest first, for `users-core export`. */
     exportAll(): AsyncIterable<ExportedUser>
+  }
+
+  /**
+   * Second factors (SPEC §12). Enrolment is the user's own act (the REST API allows it to the
+   * user only); removal also to admins. Removing the last factor or regenerating recovery codes
+   * revokes the user's sessions but `ctx.actor`'s own.
+   */
+  readonly mfa: {
+    status(userId: string): Promise<MfaStatus>
+    /** Starts (or restarts) a pending TOTP; CONFLICT when one is confirmed already. */
+    enrollTotp(userId: string, ctx?: RequestContext): Promise<TotpEnrolment>
+    /** Confirms the pending TOTP with a first code (INVALID_CREDENTIALS when wrong). */
+    confirmTotp(userId: string, code: string, ctx?: RequestContext): Promise<FactorConfirmation>
+    /** Removes the user's TOTP; NOT_FOUND when there is none. */
+    removeTotp(userId: string, ctx?: RequestContext): Promise<void>
+    /** WebAuthn registration options (`navigator.credentials.create` input, JSON). */
+    webauthnRegistrationOptions(
+      userId: string,
+      ctx?: RequestContext,
+    ): Promise<Record<string, unknown>>
+    /** Verifies a registration response (the browser's JSON) and stores the credential. */
+    registerWebauthn(
+      userId: string,
+      input: { response: unknown; name?: string | null },
+      ctx?: RequestContext,
+    ): Promise<FactorConfirmation>
+    /** Removes one factor by id; NOT_FOUND when the user has no such factor. */
+    removeFactor(userId: string, factorId: string, ctx?: RequestContext): Promise<void>
+    /** A new set of recovery codes; the old ones stop working. CONFLICT without a factor. */
+    regenerateRecoveryCodes(userId: string, ctx?: RequestContext): Promise<string[]>
+    /**
+     * The second step of a login: the `mfa_token` of the MFA_REQUIRED challenge and a factor.
+     * INVALID_TOKEN for an unknown, used, expired or other-IP token; INVALID_CREDENTIALS for a
+     * wrong or used code, counted toward the lockout.
+     */
+    verify(input: MfaVerifyInput, ctx?: RequestContext): Promise<TokenResponse>
   }
 
   readonly sessions: {

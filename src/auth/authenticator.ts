@@ -122,6 +122,8 @@ export function createAuthenticator(deps: CoreDeps, apiKeys: ApiKeyService) {
       sid: claims.sid ?? null,
       token_type: 'access_token',
       ...(principal.apiKey ? { permissions: [...principal.permissions] } : {}),
+      ...(claims.amr ? { amr: [...claims.amr] } : {}),
+      ...(claims.acr ? { acr: claims.acr } : {}),
     }
   }
 

@@ -13,6 +13,7 @@ import { registerMigrateCommand } from './migrate.js'
 import { registerServeCommand } from './serve.js'
 import { registerSipCommands } from './sip.js'
 import { registerUserCommands } from './user.js'
+import { registerUserMfaCommand } from './user-mfa.js'
 
 // package.json is two levels up from both src/cli and dist/cli.
 const VERSION: string = (() => {
@@ -80,7 +81,7 @@ export function createProgram(io: CliIo, state: CliState): Command {
   // Subcommands copy the settings above when created with .command(), so register after them.
   registerServeCommand(program, io, state)
   registerMigrateCommand(program, io)
-  registerUserCommands(program, io)
+  registerUserMfaCommand(registerUserCommands(program, io), io)
   registerKeysCommands(program, io)
   registerSipCommands(program, io)
   registerConfigCommands(program, io)

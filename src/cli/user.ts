@@ -72,8 +72,11 @@ function passwordOptions(command: Command): Command {
     .option('--password-stdin', 'read the password from standard input')
 }
 
-/** Registers `user create|list|show|set-password|set-roles|activate|deactivate|delete`. */
-export function registerUserCommands(program: Command, io: CliIo): void {
+/**
+ * Registers `user create|list|show|set-password|set-roles|activate|deactivate|delete`; returns
+ * the `user` command for the subcommands kept in files of their own (`user mfa`).
+ */
+export function registerUserCommands(program: Command, io: CliIo): Command {
   const user = program.command('user').description('manage user accounts')
 
   passwordOptions(
@@ -218,6 +221,7 @@ export function registerUserCommands(program: Command, io: CliIo): void {
         println(io.stdout, `deleted ${target.username} (${target.id})`)
       })
     })
+  return user
 }
 
 interface CreateOptions {

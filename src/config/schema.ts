@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import { UsersError } from '../errors.js'
@@ -166,6 +167,19 @@ const tlsSchema = z
   .object({ cert_path: z.string().min(1).optional(), key_path: z.string().min(1).optional() })
   .strict()
 
+const mfaSchema = z.object({ issuer: z.string().min(1).max(64).default('RVoIP') }).strict()
+
+// Defaults derive from public_url after parsing (SPEC §2), so both stay optional here.
+const webauthnSchema = z
+  .object({
+    rp_id: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,253}$/, 'expected a host name')
+      .optional(),
+    origins: z.array(z.url()).min(1).optional(),
+  })
+  .strict()
+
 /** The `[users_core]` table: every key optional, defaults as in SPEC §2. */
 export const configSchema = z
   .object({
@@ -183,6 +197,8 @@ export const configSchema = z
     bootstrap: bootstrapSchema.prefault({}),
     tls: tlsSchema.prefault({}),
     sip: sipSchema.prefault({}),
+    mfa: mfaSchema.prefault({}),
+    webauthn: webauthnSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -238,8 +254,18 @@ export type Config = Readonly<
   z.output<typeof configSchema> & {
     public_url: string
     password: z.output<typeof passwordSchema> & { max_concurrent_hashes: number }
+    webauthn: { rp_id: string; origins: string[] }
   }
 >
+
+/**
+ * SPEC §2: the RP ID is the host of `public_url`, or `localhost` when that host is an IP address
+ * (WebAuthn accepts only a domain as RP ID).
+ */
+export function defaultRpId(publicUrl: string): string {
+  const host = new URL(publicUrl).hostname
+  return isIP(host.replace(/^\[|\]$/g, '')) !== 0 ? 'localhost' : host
+}
 
 /**
  * Validates and freezes a configuration object; throws a VALIDATION_ERROR naming every bad key
@@ -263,9 +289,14 @@ export function parseConfig(input: unknown = {}): Config {
     })
   }
   const c = result.data
+  const publicUrl = (c.public_url ?? `http://${c.api_bind_address}`).replace(/\/+$/, '')
   const config = {
     ...c,
-    public_url: (c.public_url ?? `http://${c.api_bind_address}`).replace(/\/+$/, ''),
+    public_url: publicUrl,
+    webauthn: {
+      rp_id: c.webauthn.rp_id ?? defaultRpId(publicUrl),
+      origins: (c.webauthn.origins ?? [publicUrl]).map((o) => new URL(o).origin),
+    },
     password: {
       ...c.password,
       max_concurrent_hashes: c.password.max_concurrent_hashes || availableParallelism(),

@@ -40,6 +40,11 @@ export interface SessionRecord {
   revokedAt: Date | null
   ip: string | null
   userAgent: string | null
+  /**
+   * RFC 8176 authentication methods of the login that opened it (`["pwd", "otp"]`); empty for a
+   * password-only login. Kept so a refresh issues the same `amr` (SPEC §12).
+   */
+  amr: string[]
 }
 
 /** The permissions an API key can hold (SPEC §5). */
@@ -102,6 +107,49 @@ export interface SigningKeyRecord {
 /** The HMAC key that seals the audit chain; never stored in the database. */
 export type AuditChainKey = Buffer
 
+/** The kinds of second factor (SPEC §12). */
+export type MfaFactorType = 'totp' | 'webauthn'
+
+/**
+ * A second factor of a user. TOTP: the secret sealed with the field sealer (context
+ * `totp:<user id>:<factor id>`), `pending` until a first code confirms it, and the last time step
+ * accepted (each code once). WebAuthn: the credential as `@simplewebauthn/server` verifies it.
+ */
+export interface MfaFactorRecord {
+  id: string
+  userId: string
+  type: MfaFactorType
+  /** A label the user chose (WebAuthn), or null. */
+  name: string | null
+  status: 'pending' | 'confirmed'
+  totpSecretSealed: string | null
+  /** The RFC 6238 time step of the last accepted code; a code of this step or earlier is refused. */
+  totpLastStep: number | null
+  /** base64url credential id (WebAuthn). */
+  credentialId: string | null
+  /** base64url COSE public key (WebAuthn). */
+  publicKey: string | null
+  signCount: number | null
+  transports: string[]
+  createdAt: Date
+  confirmedAt: Date | null
+  lastUsedAt: Date | null
+}
+
+/**
+ * The pending second step of a login (SPEC §12): only the SHA-256 of the opaque `mfa_token` is
+ * kept; single use, bound to the user and the client IP, with the WebAuthn challenge it asked for.
+ */
+export interface MfaTokenRecord {
+  tokenHash: string
+  userId: string
+  ip: string | null
+  createdAt: Date
+  expiresAt: Date
+  consumedAt: Date | null
+  webauthnChallenge: string | null
+}
+
 /** Who performed an audited action. */
 export interface AuditActor {
   type: 'user' | 'api_key' | 'system' | 'anonymous'
@@ -154,6 +202,11 @@ export const AUDIT_EVENT_TYPES = [
   'sip.auth.succeeded',
   'sip.auth.failed',
   'sip.ha1_read',
+  'mfa.enrolled',
+  'mfa.removed',
+  'mfa.succeeded',
+  'mfa.failed',
+  'mfa.recovery_code_used',
 ] as const
 
 /** One of {@link AUDIT_EVENT_TYPES}. */

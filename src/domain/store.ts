@@ -3,6 +3,8 @@ import type {
   AuditChainKey,
   AuditEventInput,
   AuditEventRecord,
+  MfaFactorRecord,
+  MfaTokenRecord,
   SessionRecord,
   SigningKeyRecord,
   SipCredentialRecord,
@@ -87,6 +89,24 @@ export interface KeyRotation {
   /** The new pre-published next key. */
   newNext: SigningKeyRecord
 }
+
+/** Revoke a user's live sessions but one (the caller's own), in the same transaction. */
+export interface RevokeOtherSessions {
+  at: Date
+  /** The session left alive; undefined revokes them all. */
+  keepSessionId: string | undefined
+}
+
+/** The one-time use a second step of a login makes of a factor, applied only once. */
+export type MfaFactorUse =
+  /** Applies only while the factor's last accepted step is below `step` (each code once). */
+  | { kind: 'totp'; factorId: string; step: number }
+  /** Applies only while this code of the user is unused. */
+  | { kind: 'recovery_code'; userId: string; codeHash: string }
+  | { kind: 'webauthn'; factorId: string; signCount: number }
+
+/** Why {@link Store.completeMfaLogin} wrote nothing. */
+export type MfaCompletion = 'completed' | 'token_used' | 'factor_used'
 
 /** The result of running migrations: what ran, never a throw for "already applied". */
 export interface MigrationResult {
@@ -251,6 +271,67 @@ export interface Store {
   sealAuditChain(): Promise<boolean>
   /** Deletes events older than `before`, moving the anchor; returns how many. */
   pruneAudit(before: Date): Promise<number>
+
+  // multi-factor authentication (SPEC §12)
+  /** Every factor of a user, pending and confirmed, oldest first. */
+  listMfaFactors(userId: string): Promise<MfaFactorRecord[]>
+  /**
+   * Adds a factor. A pending TOTP replaces the user's earlier pending one; CONFLICT when a
+   * WebAuthn credential is registered already. `recoveryCodeHashes`, when given, replace the
+   * user's recovery codes in the same transaction.
+   */
+  insertMfaFactor(
+    factor: MfaFactorRecord,
+    audit: AuditEventInput[],
+    recoveryCodeHashes?: string[],
+  ): Promise<void>
+  /**
+   * Confirms a pending factor (its first code accepted at `lastStep`) and, when given, replaces
+   * the user's recovery codes; false when it is not pending any more.
+   */
+  confirmMfaFactor(
+    id: string,
+    confirmation: { at: Date; totpLastStep: number | null; recoveryCodeHashes?: string[] },
+    audit: AuditEventInput[],
+  ): Promise<boolean>
+  /**
+   * Deletes a factor of the user. When it was the last confirmed one, the recovery codes go too
+   * and `revokeWhenLast` revokes the sessions. Returns how many confirmed factors remain, or
+   * undefined when the user had no such factor (nothing written).
+   */
+  deleteMfaFactor(
+    userId: string,
+    factorId: string,
+    revokeWhenLast: RevokeOtherSessions,
+    audit: AuditEventInput[],
+  ): Promise<number | undefined>
+  /** Replaces the user's recovery codes (the old ones stop working) and revokes sessions. */
+  replaceRecoveryCodes(
+    userId: string,
+    codeHashes: string[],
+    revoke: RevokeOtherSessions,
+    audit: AuditEventInput[],
+  ): Promise<void>
+  /** SHA-256 hashes of the user's unused recovery codes. */
+  listUnusedRecoveryCodes(userId: string): Promise<string[]>
+  insertMfaToken(token: MfaTokenRecord): Promise<void>
+  findMfaToken(tokenHash: string): Promise<MfaTokenRecord | undefined>
+  /**
+   * The second step of a login, atomically: consumes the `mfa_token` (once, while unexpired at
+   * `session.createdAt`), applies the factor's one-time use, and records the login as
+   * {@link recordLogin} does. Nothing is written unless all of it applies.
+   */
+  completeMfaLogin(
+    tokenHash: string,
+    use: MfaFactorUse,
+    session: SessionRecord,
+    userPatch: UserPatch,
+    audit: AuditEventInput[],
+  ): Promise<MfaCompletion>
+  /** Keeps a WebAuthn registration challenge (its SHA-256) for the user until `expiresAt`. */
+  insertWebauthnChallenge(challengeHash: string, userId: string, expiresAt: Date): Promise<void>
+  /** Uses the challenge once: true when it was the user's, unused and unexpired at `now`. */
+  consumeWebauthnChallenge(challengeHash: string, userId: string, now: Date): Promise<boolean>
 
   // instance secrets
   /**

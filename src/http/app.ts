@@ -22,6 +22,7 @@ import type { RouteDeps } from './routes/deps.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { enforce, requirePrincipal } from './routes/input.js'
+import { registerMfaRoutes } from './routes/mfa.js'
 import { registerSessionRoutes } from './routes/sessions.js'
 import { registerSipRoutes } from './routes/sip.js'
 import { registerUserRoutes } from './routes/users.js'
@@ -98,6 +99,7 @@ export function createApp(core: UsersCore, options: CreateAppOptions): Hono<AppE
   registerHealthRoutes(app, deps)
   registerDiscoveryRoutes(app, createPublicDocuments(core, config))
   registerAuthRoutes(app, deps)
+  registerMfaRoutes(app, deps)
   registerUserRoutes(app, deps)
   registerSessionRoutes(app, deps)
   registerApiKeyRoutes(app, deps)

@@ -102,3 +102,60 @@ export const DEFAULT_PAGE_SIZE = 50
 
 /** Ids in paths are UUIDs; anything else cannot name a resource. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** A body that must be empty or `{}` (routes whose path says everything). */
+export const emptyBody = z.strictObject({})
+
+// WebAuthn responses as browsers serialise them (PublicKeyCredential.toJSON()): base64url
+// fields; members this service does not read are dropped, not refused, as browsers add some.
+const base64url = z
+  .string()
+  .max(16_384)
+  .regex(/^[A-Za-z0-9_-]*$/, 'expected base64url')
+const credentialBase = {
+  id: base64url.min(1).max(1024),
+  rawId: base64url.min(1).max(1024),
+  type: z.literal('public-key'),
+  clientExtensionResults: z.record(z.string(), z.unknown()).optional(),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).nullable().optional(),
+}
+
+/** `POST /users/:id/mfa/totp/confirm`. */
+export const totpConfirmBody = z.strictObject({ code: text.max(64) })
+
+/** `POST /users/:id/mfa/webauthn`: the registration response and an optional label. */
+export const webauthnRegistrationBody = z.strictObject({
+  name: text.trim().min(1).max(64).nullable().optional(),
+  response: z.object({
+    ...credentialBase,
+    response: z.object({
+      clientDataJSON: base64url,
+      attestationObject: base64url,
+      transports: z.array(text.max(32)).max(10).optional(),
+    }),
+  }),
+})
+
+const webauthnAssertion = z.object({
+  ...credentialBase,
+  response: z.object({
+    clientDataJSON: base64url,
+    authenticatorData: base64url,
+    signature: base64url,
+    userHandle: base64url.nullable().optional(),
+  }),
+})
+
+/** `POST /auth/mfa/verify`: the `mfa_token` of the MFA_REQUIRED answer and one factor. */
+export const mfaVerifyBody = z.discriminatedUnion('method', [
+  z.strictObject({
+    mfa_token: text.max(128),
+    method: z.enum(['totp', 'recovery_code']),
+    code: text.max(64),
+  }),
+  z.strictObject({
+    mfa_token: text.max(128),
+    method: z.literal('webauthn'),
+    assertion: webauthnAssertion,
+  }),
+])

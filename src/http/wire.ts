@@ -3,6 +3,8 @@ import type {
   ApiKeyInfo,
   ApiKeyTokenResponse,
   AuditEvent,
+  FactorConfirmation,
+  MfaFactor,
   SessionInfo,
   TokenResponse,
   User,
@@ -92,5 +94,24 @@ export function auditEventToWire(event: AuditEvent) {
     user_agent: event.userAgent,
     request_id: event.requestId,
     details: event.details,
+  }
+}
+
+/** A second factor as listed (SPEC §12): never a secret. */
+export function mfaFactorToWire(factor: MfaFactor) {
+  return {
+    id: factor.id,
+    type: factor.type,
+    name: factor.name,
+    created_at: isoTime(factor.createdAt),
+    last_used_at: isoTime(factor.lastUsedAt),
+  }
+}
+
+/** The answer of a factor's confirmation: the factor, and recovery codes with a first one. */
+export function factorConfirmationToWire(confirmation: FactorConfirmation) {
+  return {
+    factor: mfaFactorToWire(confirmation.factor),
+    recovery_codes: confirmation.recoveryCodes,
   }
 }

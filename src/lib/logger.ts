@@ -23,6 +23,11 @@ export const REDACT_PATHS = [
   '*.admin_password',
   '*.key_encryption_secret',
   '*.chain_key',
+  // Second factors (SPEC §12): the pending login's token, TOTP secrets, recovery codes.
+  'mfa_token',
+  '*.mfa_token',
+  '*.secret',
+  '*.recovery_codes',
 ]
 
 /** Creates the JSON-lines logger; `destination` defaults to standard output. */

@@ -1,8 +1,9 @@
 import type { CoreDeps } from '../core-deps.js'
-import type { SessionRecord, UserRecord } from '../domain/records.js'
-import type { UserPatch } from '../domain/store.js'
+import type { AuditEventInput, SessionRecord, UserRecord } from '../domain/records.js'
+import type { MfaCompletion, MfaFactorUse, UserPatch } from '../domain/store.js'
 import { UsersError } from '../errors.js'
 import { sha256Hex } from '../lib/constant-time.js'
+import { createMfaChallenger } from '../mfa/mfa-challenge.js'
 import { normalizePassword } from '../passwords/policy.js'
 import { computeScope } from '../tokens/scopes.js'
 import type { Principal, RequestContext, SessionInfo, TokenResponse } from '../types.js'
@@ -23,6 +24,7 @@ const MAX_PASSWORD_INPUT = 4096
 export function createSessionService(deps: CoreDeps) {
   const { store, hasher, keyring, clock, random, config, lockout } = deps
   const invalidToken = () => new UsersError('INVALID_TOKEN')
+  const mfa = createMfaChallenger(deps)
 
   /** Starts signing the session's access token (on libuv's pool); see `tokenResponse`. */
   function signAccessToken(user: UserRecord, session: SessionRecord) {
@@ -33,6 +35,7 @@ export function createSessionService(deps: CoreDeps) {
         sessionId: session.id,
         scope,
         roles: user.roles,
+        amr: session.amr,
       })
       .then((access) => ({ access, scope }))
   }
@@ -127,8 +130,47 @@ export function createSessionService(deps: CoreDeps) {
     if (!ok) return loginFailed(username, user, 'wrong_password', ctx)
     if (!user.active) return loginFailed(username, user, 'inactive', ctx)
 
+    // Imported or old-parameter hashes are upgraded now that we hold the password (SPEC §3).
+    const upgradedHash = hasher.needsRehash(user.passwordHash)
+      ? await hasher.hash(normalized)
+      : undefined
+    const factors = await mfa.confirmedFactors(user.id)
+    if (factors.length > 0) {
+      // Half a login: the lockout count stands until the second factor, so a known password
+      // cannot reset it between guesses of a code.
+      if (upgradedHash !== undefined) {
+        await store.updateUser(
+          user.id,
+          { passwordHash: upgradedHash, updatedAt: user.updatedAt },
+          {},
+          [],
+        )
+      }
+      return mfa.requireSecondFactor(user, factors, ctx)
+    }
     await lockout.recordSuccess(username, ctx?.ip)
     const now = clock.now()
+    const { session, refreshToken } = newSession(user, now, ctx, [])
+    const patch: UserPatch = { lastLogin: now, updatedAt: user.updatedAt }
+    if (upgradedHash !== undefined) patch.passwordHash = upgradedHash
+    await store.recordLogin(session, patch, [
+      deps.audit.build('user.login.succeeded', user.id, ctx, {
+        session_id: session.id,
+        ...(patch.passwordHash ? { hash_upgraded: true } : {}),
+      }),
+    ])
+    deps.emit({ type: 'login', outcome: 'succeeded' })
+    deps.emit({ type: 'token_issued', kind: 'refresh' })
+    return tokenResponse({ ...user, lastLogin: now }, session, refreshToken)
+  }
+
+  /** A new session of `user` opened at `now`, with its first refresh token. */
+  function newSession(
+    user: UserRecord,
+    now: Date,
+    ctx: RequestContext | undefined,
+    amr: string[],
+  ): { session: SessionRecord; refreshToken: string } {
     const sessionId = random.uuid()
     const refreshToken = createRefreshToken(sessionId, random)
     const session: SessionRecord = {
@@ -146,18 +188,35 @@ export function createSessionService(deps: CoreDeps) {
       revokedAt: null,
       ip: ctx?.ip ?? null,
       userAgent: ctx?.userAgent?.slice(0, 512) ?? null,
+      amr,
     }
-    const patch: UserPatch = { lastLogin: now, updatedAt: user.updatedAt }
-    if (hasher.needsRehash(user.passwordHash)) {
-      // Imported or old-parameter hashes are upgraded now that we hold the password (SPEC §3).
-      patch.passwordHash = await hasher.hash(normalized)
-    }
-    await store.recordLogin(session, patch, [
-      deps.audit.build('user.login.succeeded', user.id, ctx, {
-        session_id: sessionId,
-        ...(patch.passwordHash ? { hash_upgraded: true } : {}),
-      }),
-    ])
+    return { session, refreshToken }
+  }
+
+  /**
+   * The end of an MFA login: consumes the `mfa_token` and the factor's one-time use and opens
+   * the session carrying `amr`, all at once; what did not apply, when something did not.
+   * `audit` gets the new session's id.
+   */
+  async function completeMfaLogin(
+    user: UserRecord,
+    tokenHash: string,
+    use: MfaFactorUse,
+    amr: string[],
+    audit: (sessionId: string) => AuditEventInput[],
+    ctx: RequestContext | undefined,
+  ): Promise<TokenResponse | Exclude<MfaCompletion, 'completed'>> {
+    const now = clock.now()
+    const { session, refreshToken } = newSession(user, now, ctx, amr)
+    const outcome = await store.completeMfaLogin(
+      tokenHash,
+      use,
+      session,
+      { lastLogin: now, updatedAt: user.updatedAt },
+      audit(session.id),
+    )
+    if (outcome !== 'completed') return outcome
+    await lockout.recordSuccess(user.username, ctx?.ip)
     deps.emit({ type: 'login', outcome: 'succeeded' })
     deps.emit({ type: 'token_issued', kind: 'refresh' })
     return tokenResponse({ ...user, lastLogin: now }, session, refreshToken)
@@ -291,7 +350,7 @@ export function createSessionService(deps: CoreDeps) {
     ])
   }
 
-  return { login, refresh, logout, list, revoke, isLive }
+  return { login, completeMfaLogin, refresh, logout, list, revoke, isLive }
 }
 
 /** The session service's shape. */

@@ -6,6 +6,7 @@ import { createAuditStore } from './audit.js'
 import { type AuditWriter, createKyselyAuditWriter } from './audit-writer.js'
 import { guard, type Lookups, type StoreContext, type StoreDialect } from './context.js'
 import { createInstanceSecretStore } from './instance-secrets.js'
+import { createMfaStore } from './mfa.js'
 import { runMigrations } from './migrator.js'
 import { postgresDialect } from './postgres/dialect.js'
 import type { Database, Dialect } from './schema.js'
@@ -112,5 +113,6 @@ export function createKyselyStore(
     ...createAuditStore(ctx),
     ...createInstanceSecretStore(ctx),
     ...createSipCredentialStore(ctx),
+    ...createMfaStore(ctx),
   }
 }

@@ -6,21 +6,22 @@ import type { Database } from './schema.js'
 
 // Revocations more than one aggregate writes: a user change revokes sessions and keys.
 
-/** Revokes every live session of a user at `at`; returns how many. */
+/** Revokes every live session of a user at `at` but `keepSessionId`; returns how many. */
 export async function revokeLiveSessions(
   trx: Kysely<Database>,
   userId: string,
   at: Date,
+  keepSessionId?: string,
 ): Promise<number> {
   const ms = toMillis(at)
-  const result = await trx
+  let query = trx
     .updateTable('sessions')
     .set({ revoked_at: ms })
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', ms)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows)
+  if (keepSessionId !== undefined) query = query.where('id', '!=', keepSessionId)
+  return Number((await query.executeTakeFirst()).numUpdatedRows)
 }
 
 /** Revokes every live API key of a user at `at`; returns their ids and names. */

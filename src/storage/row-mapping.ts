@@ -99,6 +99,7 @@ export function sessionToRow(s: SessionRecord) {
     revoked_at: toMillisOrNull(s.revokedAt),
     ip: s.ip,
     user_agent: s.userAgent,
+    amr: amrToColumn(s.amr),
   } satisfies Insertable<SessionsTable>
 }
 
@@ -119,8 +120,15 @@ export function rowToSession(r: Selectable<SessionsTable>): SessionRecord {
     revokedAt: toDateOrNull(r.revoked_at),
     ip: r.ip,
     userAgent: r.user_agent,
+    amr: amrOfColumn(r.amr),
   }
 }
+
+/** A session's `amr` as stored: space-separated, '' for a password-only login. */
+export const amrToColumn = (amr: readonly string[]): string => amr.join(' ')
+
+/** The stored `amr` as the list the access token carries. */
+export const amrOfColumn = (column: string): string[] => (column === '' ? [] : column.split(' '))
 
 /** An API key as a row. */
 export function apiKeyToRow(k: ApiKeyRecord) {

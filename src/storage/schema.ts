@@ -45,6 +45,8 @@ export interface SessionsTable {
   revoked_at: Millis | null
   ip: string | null
   user_agent: string | null
+  /** Space-separated RFC 8176 methods of an MFA login; '' otherwise (migration 0011). */
+  amr: ColumnType<string, string | undefined, string>
 }
 
 /** `api_keys`: only the SHA-256 of a key is stored. */
@@ -155,6 +157,52 @@ export interface SipCredentialsTable {
   revoked_at: Millis | null
 }
 
+/** `mfa_factors`: TOTP secrets (sealed) and WebAuthn credentials (migration 0011). */
+export interface MfaFactorsTable {
+  id: string
+  user_id: string
+  type: string
+  name: string | null
+  status: string
+  totp_secret: string | null
+  totp_last_step: BigCount | null
+  credential_id: string | null
+  public_key: string | null
+  sign_count: BigCount | null
+  /** JSON array of transports. */
+  transports: string
+  created_at: Millis
+  confirmed_at: Millis | null
+  last_used_at: Millis | null
+}
+
+/** `mfa_recovery_codes`: SHA-256 of each recovery code, single use. */
+export interface MfaRecoveryCodesTable {
+  user_id: string
+  code_hash: string
+  created_at: Millis
+  used_at: Millis | null
+}
+
+/** `mfa_tokens`: the pending second steps of logins, by SHA-256 of the token. */
+export interface MfaTokensTable {
+  token_hash: string
+  user_id: string
+  ip: string | null
+  created_at: Millis
+  expires_at: Millis
+  consumed_at: Millis | null
+  webauthn_challenge: string | null
+}
+
+/** `webauthn_challenges`: registration challenges, by SHA-256, single use. */
+export interface WebauthnChallengesTable {
+  challenge_hash: string
+  user_id: string
+  expires_at: Millis
+  consumed_at: Millis | null
+}
+
 /** The whole database as Kysely sees it. */
 export interface Database {
   users: UsersTable
@@ -168,6 +216,10 @@ export interface Database {
   user_roles: UserRolesTable
   instance_secrets: InstanceSecretsTable
   sip_credentials: SipCredentialsTable
+  mfa_factors: MfaFactorsTable
+  mfa_recovery_codes: MfaRecoveryCodesTable
+  mfa_tokens: MfaTokensTable
+  webauthn_challenges: WebauthnChallengesTable
   users_core_migrations: MigrationsTable
 }
 

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { SessionRecord, UserRecord } from '../domain/records.js'
-import type { SessionRotation, Store } from '../domain/store.js'
+import type { SessionRotation, Store, UserPatch } from '../domain/store.js'
 import { guard, type StoreContext } from './context.js'
 import { type Param, prepareQuery } from './prepared.js'
 import { revokeLiveSessions, revokeRow } from './revocations.js'
@@ -22,6 +22,7 @@ const SESSION_COLUMNS = [
   'revoked_at',
   'ip',
   'user_agent',
+  'amr',
 ] as const
 
 /** What each dialect does its own way on the paths every refresh and bearer request takes. */
@@ -106,6 +107,21 @@ export function createKyselySessionPaths(db: Kysely<Database>): SessionHotPaths 
   }
 }
 
+/** What a successful login writes inside `trx`: the user's patch (last_login) and the session. */
+export async function writeLogin(
+  ctx: StoreContext,
+  trx: Kysely<Database>,
+  session: SessionRecord,
+  userPatch: UserPatch,
+): Promise<void> {
+  await trx
+    .updateTable('users')
+    .set(userPatchToSet(userPatch, ctx.dialect.bool))
+    .where('id', '=', session.userId)
+    .execute()
+  await trx.insertInto('sessions').values(sessionToRow(session)).execute()
+}
+
 /** Sessions and the access-token deny list: logins, refresh rotation, revocation, pruning. */
 export function createSessionStore(
   ctx: StoreContext,
@@ -138,12 +154,7 @@ export function createSessionStore(
   return {
     recordLogin: (session, userPatch, audit) =>
       transaction(async (trx) => {
-        await trx
-          .updateTable('users')
-          .set(userPatchToSet(userPatch, ctx.dialect.bool))
-          .where('id', '=', session.userId)
-          .execute()
-        await trx.insertInto('sessions').values(sessionToRow(session)).execute()
+        await writeLogin(ctx, trx, session, userPatch)
         await appendAudit(trx, audit)
       }),
 
@@ -218,7 +229,19 @@ export function createSessionStore(
           .deleteFrom('denied_jtis')
           .where('expires_at', '<=', ms)
           .executeTakeFirst()
-        return Number(sessions.numDeletedRows) + Number(jtis.numDeletedRows)
+        // Second steps of logins and WebAuthn challenges live minutes; their rows go with them.
+        const mfaTokens = await trx
+          .deleteFrom('mfa_tokens')
+          .where('expires_at', '<=', ms)
+          .executeTakeFirst()
+        const challenges = await trx
+          .deleteFrom('webauthn_challenges')
+          .where('expires_at', '<=', ms)
+          .executeTakeFirst()
+        return [sessions, jtis, mfaTokens, challenges].reduce(
+          (n, r) => n + Number(r.numDeletedRows),
+          0,
+        )
       }),
   }
 }

@@ -28,7 +28,17 @@ export interface AccessTokenClaims {
   api_key_id?: string
   /** That key's permissions, for services that attenuate as users-core does; absent for login tokens. */
   permissions?: ApiKeyPermission[]
+  /** RFC 8176 authentication methods of an MFA login (`["pwd", "otp"]`); absent otherwise. */
+  amr?: string[]
+  /** The authentication context class of an MFA login (SPEC §12); absent otherwise. */
+  acr?: string
 }
+
+/**
+ * The `acr` of a token whose login used more than one factor: the OpenID PAPE multi-factor
+ * policy, a name validators already know. Password-only tokens carry neither claim.
+ */
+export const MULTI_FACTOR_ACR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor'
 
 /** What {@link buildAccessTokenClaims} needs; `now` and `jti` come from the injected clock/random. */
 export interface AccessTokenClaimsInput {
@@ -40,6 +50,7 @@ export interface AccessTokenClaimsInput {
   sessionId?: string | undefined
   apiKeyId?: string | undefined
   permissions?: readonly ApiKeyPermission[] | undefined
+  amr?: readonly string[] | undefined
   jti: string
   now: Date
   ttlSeconds: number
@@ -64,6 +75,10 @@ export function buildAccessTokenClaims(input: AccessTokenClaimsInput): AccessTok
   if (input.sessionId !== undefined) claims.sid = input.sessionId
   if (input.apiKeyId !== undefined) claims.api_key_id = input.apiKeyId
   if (input.permissions !== undefined) claims.permissions = [...input.permissions]
+  if (input.amr !== undefined && input.amr.length > 0) {
+    claims.amr = [...input.amr]
+    claims.acr = MULTI_FACTOR_ACR
+  }
   return claims
 }
 
@@ -231,7 +246,9 @@ function readClaims(p: Record<string, unknown>): AccessTokenClaims | undefined {
     !isString(p.scope) ||
     !(p.sid === undefined || isString(p.sid)) ||
     !(p.api_key_id === undefined || isString(p.api_key_id)) ||
-    !(p.permissions === undefined || isPermissionArray(p.permissions))
+    !(p.permissions === undefined || isPermissionArray(p.permissions)) ||
+    !(p.amr === undefined || isStringArray(p.amr)) ||
+    !(p.acr === undefined || isString(p.acr))
   ) {
     return undefined
   }
@@ -251,5 +268,7 @@ function readClaims(p: Record<string, unknown>): AccessTokenClaims | undefined {
   if (p.sid !== undefined) claims.sid = p.sid
   if (p.api_key_id !== undefined) claims.api_key_id = p.api_key_id
   if (p.permissions !== undefined) claims.permissions = p.permissions
+  if (p.amr !== undefined) claims.amr = p.amr
+  if (p.acr !== undefined) claims.acr = p.acr
   return claims
 }

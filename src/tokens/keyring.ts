@@ -72,6 +72,8 @@ export interface IssueAccessTokenInput {
   permissions?: readonly ApiKeyPermission[] | undefined
   scope: string
   roles: readonly string[]
+  /** RFC 8176 methods of an MFA login (`amr`, with `acr`); absent or empty for a password login. */
+  amr?: readonly string[] | undefined
   /** At most `jwt.access_ttl_seconds`, which retired keys are published for. Default: that. */
   ttlSeconds?: number | undefined
 }
@@ -408,6 +410,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
         sessionId: input.sessionId,
         apiKeyId: input.apiKeyId,
         permissions: input.permissions,
+        amr: input.amr,
         jti: random.uuid(),
         now,
         ttlSeconds,

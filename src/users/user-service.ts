@@ -3,6 +3,7 @@ import type { CoreDeps } from '../core-deps.js'
 import type { AuditEventInput, UserRecord } from '../domain/records.js'
 import type { UserPatch } from '../domain/store.js'
 import { UsersError } from '../errors.js'
+import { recordCountedFailure } from '../lockout/counted-failure.js'
 import { assertPasswordPolicy, normalizePassword } from '../passwords/policy.js'
 import type {
   CreateUserInput,
@@ -151,17 +152,8 @@ export function createUserService(deps: CoreDeps) {
     reason: 'wrong_old_password' | 'malformed',
     ctx: RequestContext | undefined,
   ): Promise<never> {
-    const lock = await lockout.recordFailure(user.username, ctx?.ip)
-    const events = [deps.audit.build('user.password_change_failed', user.id, ctx, { reason })]
-    if (lock.locked) {
-      events.push(
-        deps.audit.build('user.locked', user.id, ctx, {
-          username: user.username,
-          lockout_seconds: lock.retryAfterSeconds,
-        }),
-      )
-    }
-    await store.appendAudit(events)
+    const failure = deps.audit.build('user.password_change_failed', user.id, ctx, { reason })
+    const lock = await recordCountedFailure(deps, user, failure, ctx)
     if (lock.locked) {
       throw new UsersError('ACCOUNT_LOCKED', { retryAfterSeconds: lock.retryAfterSeconds })
     }

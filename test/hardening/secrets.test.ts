@@ -10,6 +10,7 @@ import { expect, test } from 'vitest'
 import { createApp } from '../../src/http/app.js'
 import { createLogger } from '../../src/lib/logger.js'
 import { createTestCore } from '../helpers/create-test-core.js'
+import { totpAt } from '../mfa/rfc6238.js'
 
 const KEY_ENCRYPTION_SECRET = 'kek-Vanilla-Thunder-Orbit-8842'
 const ADMIN_PASSWORD = 'Admin-Saffron-Glacier-31'
@@ -204,6 +205,37 @@ test('a realistic session leaves no secret in logs or audit rows', async () => {
       (await call(`/api-keys/${keyId}`, { method: 'DELETE', token: aliceToken2 })).status,
     ).toBe(204)
     expect((await call('/users/me', { apiKey })).status).toBe(401)
+
+    // Second factors: a TOTP secret and recovery codes shown once, an MFA login with a wrong code
+    // and a recovery code, then an admin turns MFA off again.
+    const enrolled = await call(`/users/${aliceId}/mfa/totp`, { body: {}, token: aliceToken2 })
+    expect(enrolled.status).toBe(200)
+    const totpSecret = enrolled.json.secret as string
+    keep('TOTP secret', totpSecret)
+    keep('otpauth URI', enrolled.json.otpauth_uri)
+    const confirmed = await call(`/users/${aliceId}/mfa/totp/confirm`, {
+      body: { code: totpAt(totpSecret, clock.now()) },
+      token: aliceToken2,
+    })
+    expect(confirmed.status).toBe(200)
+    const recoveryCodes = confirmed.json.recovery_codes as string[]
+    recoveryCodes.forEach((code, i) => keep(`recovery code ${i}`, code))
+    const challenged = await call('/auth/login', { body: { username: 'alice', password: P2 } })
+    expect(challenged.status).toBe(401)
+    const mfaToken = (challenged.json.error as { details: { mfa_token: string } }).details.mfa_token
+    keep('mfa_token', mfaToken)
+    await call('/auth/mfa/verify', {
+      body: { mfa_token: mfaToken, method: 'totp', code: '000000' },
+    })
+    const mfaLogin = await call('/auth/mfa/verify', {
+      body: { mfa_token: mfaToken, method: 'recovery_code', code: recoveryCodes[0] },
+    })
+    expect(mfaLogin.status).toBe(200)
+    keep('mfa access', mfaLogin.json.access_token)
+    keep('mfa refresh', mfaLogin.json.refresh_token)
+    expect(
+      (await call(`/users/${aliceId}/mfa/totp`, { method: 'DELETE', token: adminToken })).status,
+    ).toBe(204)
 
     // Admin reset, logout everywhere, role change, deactivation, key rotation.
     expect(

@@ -1,26 +1,13 @@
-import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/schema.js'
 import { init } from '../../src/core.js'
 import { startServer } from '../../src/http/serve.js'
 import { createLogger } from '../../src/lib/logger.js'
+import { browserTest, CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js'
 
 // SPEC §6: the reference at /docs "loads nothing from the internet". Only a real browser shows
 // that the page renders under its CSP without reaching elsewhere.
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
-const inCi = process.env.CI === 'true'
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 const TITLE = 'renders /docs in headless Chromium from this server only, with no CSP violation'
 
 /** The real server on a free port. */
@@ -39,17 +26,12 @@ async function start(): Promise<{ url: string; close: () => Promise<void> }> {
 }
 
 describe('/docs in a browser', () => {
-  const run = hasChromium || inCi ? it : it.skip
-  const title = hasChromium
-    ? TITLE
-    : inCi
-      ? `${TITLE} — FAILS: ${CHROMIUM} is not installed and CI=true requires it`
-      : `${TITLE} — SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium)`
+  const { skip, title, hasChromium } = browserTest(TITLE)
 
-  run(title, { timeout: 90_000 }, async () => {
+  it.skipIf(skip)(title, { timeout: 90_000 }, async () => {
     expect(hasChromium, `${CHROMIUM} must be installed when CI=true`).toBe(true)
     const server = await start()
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS })
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
     try {
       const page = await browser.newPage()
       const requests: string[] = []

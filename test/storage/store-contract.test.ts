@@ -11,6 +11,7 @@ import type {
   ApiKeyRecord,
   AuditEventInput,
   AuditEventType,
+  MfaFactorRecord,
   SessionRecord,
   SigningKeyRecord,
   UserRecord,
@@ -254,6 +255,7 @@ function session(userId: string, overrides: Partial<SessionRecord> = {}): Sessio
     revokedAt: null,
     ip: '192.0.2.1',
     userAgent: 'vitest',
+    amr: [],
     ...overrides,
   }
 }
@@ -423,10 +425,10 @@ for (const { target, skip } of targets) {
             sealedRefreshToken: 'sealed',
             generation: 1,
           })
-          const { former_refresh_hashes: _, ...row } = sessionToRow(s)
-          // The sessions table as it was before 0007.
+          const { former_refresh_hashes: _, amr: _amr, ...row } = sessionToRow(s)
+          // The sessions table as it was before 0007 (and before 0011 added `amr`).
           const before0007 = empty.db as unknown as Kysely<{
-            sessions: Omit<SessionsTable, 'former_refresh_hashes'>
+            sessions: Omit<SessionsTable, 'former_refresh_hashes' | 'amr'>
           }>
           await before0007.insertInto('sessions').values(row).execute()
           await old.migrate()
@@ -1203,6 +1205,157 @@ for (const { target, skip } of targets) {
           (found as { key: { permissions: string[] } }).key.permissions.push('*'),
         ).toThrow(TypeError)
         expect((await store.findApiKeyByHash(k.keyHash))?.key.permissions).toEqual(k.permissions)
+      })
+    })
+
+    describe('multi-factor authentication', () => {
+      const totp = (userId: string, overrides: Partial<MfaFactorRecord> = {}): MfaFactorRecord => ({
+        id: randomUUID(),
+        userId,
+        type: 'totp',
+        name: null,
+        status: 'confirmed',
+        totpSecretSealed: 'fs1:d:sealed',
+        totpLastStep: 10,
+        credentialId: null,
+        publicKey: null,
+        signCount: null,
+        transports: [],
+        createdAt: at(0),
+        confirmedAt: at(0),
+        lastUsedAt: null,
+        ...overrides,
+      })
+      const pendingLogin = (userId: string, tokenHash: string) =>
+        store.insertMfaToken({
+          tokenHash,
+          userId,
+          ip: '192.0.2.1',
+          createdAt: at(0),
+          expiresAt: at(300),
+          consumedAt: null,
+          webauthnChallenge: null,
+        })
+
+      it('completes a login once per token, across instances, and keeps the amr', async () => {
+        const owner = user()
+        await store.insertUser(owner, [])
+        const factor = totp(owner.id)
+        await store.insertMfaFactor(factor, [], ['code-a', 'code-b'])
+        await pendingLogin(owner.id, 'token-1')
+        const other = await db.sibling()
+        const sessions = [
+          session(owner.id, { amr: ['pwd', 'otp'], createdAt: at(1) }),
+          session(owner.id, { amr: ['pwd', 'otp'], createdAt: at(1) }),
+        ]
+        const outcomes = await Promise.all([
+          store.completeMfaLogin(
+            'token-1',
+            { kind: 'totp', factorId: factor.id, step: 11 },
+            sessions[0] as SessionRecord,
+            { lastLogin: at(1), updatedAt: at(0) },
+            [event('mfa.succeeded', owner.id)],
+          ),
+          other.completeMfaLogin(
+            'token-1',
+            { kind: 'recovery_code', userId: owner.id, codeHash: 'code-a' },
+            sessions[1] as SessionRecord,
+            { lastLogin: at(1), updatedAt: at(0) },
+            [event('mfa.succeeded', owner.id)],
+          ),
+        ])
+        expect([...outcomes].sort()).toEqual(['completed', 'token_used'])
+        const winner = outcomes.indexOf('completed')
+        const opened = sessions[winner] as SessionRecord
+        expect((await store.findSessionWithUser(opened.id))?.session.amr).toEqual(['pwd', 'otp'])
+        // The loser's one-time use rolled back with it: both codes or the step are still there.
+        const codes = await store.listUnusedRecoveryCodes(owner.id)
+        expect(codes.length).toBe(winner === 0 ? 2 : 1)
+        expect((await store.findMfaToken('token-1'))?.consumedAt).toEqual(at(1))
+      })
+
+      it('accepts each TOTP step once and each recovery code once', async () => {
+        const owner = user()
+        await store.insertUser(owner, [])
+        const factor = totp(owner.id)
+        await store.insertMfaFactor(factor, [], ['code-a'])
+        const complete = (token: string, use: Parameters<Store['completeMfaLogin']>[1]) =>
+          store.completeMfaLogin(
+            token,
+            use,
+            session(owner.id, { createdAt: at(1) }),
+            {
+              updatedAt: at(0),
+            },
+            [],
+          )
+        for (const t of ['t1', 't2', 't3', 't4']) await pendingLogin(owner.id, t)
+        const step = { kind: 'totp', factorId: factor.id, step: 10 } as const
+        expect(await complete('t1', step)).toBe('factor_used')
+        expect(await complete('t1', { ...step, step: 11 })).toBe('completed')
+        const code = { kind: 'recovery_code', userId: owner.id, codeHash: 'code-a' } as const
+        expect(await complete('t2', code)).toBe('completed')
+        expect(await complete('t3', code)).toBe('factor_used')
+        // An expired token: nothing applies.
+        expect(
+          await store.completeMfaLogin(
+            't4',
+            { ...step, step: 12 },
+            session(owner.id, { createdAt: at(300) }),
+            { updatedAt: at(0) },
+            [],
+          ),
+        ).toBe('token_used')
+      })
+
+      it('deletes factors, codes and pending logins with the user', async () => {
+        const owner = user()
+        await store.insertUser(owner, [])
+        await store.insertMfaFactor(totp(owner.id), [], ['code-a'])
+        await pendingLogin(owner.id, 'gone')
+        await store.insertWebauthnChallenge('challenge', owner.id, at(300))
+        await store.deleteUser(owner.id, {}, [])
+        expect(await store.listMfaFactors(owner.id)).toEqual([])
+        expect(await store.listUnusedRecoveryCodes(owner.id)).toEqual([])
+        expect(await store.findMfaToken('gone')).toBeUndefined()
+        expect(await store.consumeWebauthnChallenge('challenge', owner.id, at(1))).toBe(false)
+      })
+
+      it('uses a WebAuthn challenge once, only for its user and before it expires', async () => {
+        const owner = user()
+        await store.insertUser(owner, [])
+        await store.insertWebauthnChallenge('c1', owner.id, at(300))
+        await store.insertWebauthnChallenge('c2', owner.id, at(300))
+        expect(await store.consumeWebauthnChallenge('c1', randomUUID(), at(1))).toBe(false)
+        expect(await store.consumeWebauthnChallenge('c1', owner.id, at(1))).toBe(true)
+        expect(await store.consumeWebauthnChallenge('c1', owner.id, at(1))).toBe(false)
+        expect(await store.consumeWebauthnChallenge('c2', owner.id, at(300))).toBe(false)
+      })
+
+      it('removing the last factor drops the codes and revokes all sessions but one', async () => {
+        const owner = user()
+        await store.insertUser(owner, [])
+        const factor = totp(owner.id)
+        await store.insertMfaFactor(factor, [], ['code-a'])
+        const keep = session(owner.id)
+        const drop = session(owner.id)
+        await store.recordLogin(keep, { updatedAt: at(0) }, [])
+        await store.recordLogin(drop, { updatedAt: at(0) }, [])
+        expect(
+          await store.deleteMfaFactor(
+            owner.id,
+            randomUUID(),
+            { at: at(1), keepSessionId: keep.id },
+            [],
+          ),
+        ).toBeUndefined()
+        expect(
+          await store.deleteMfaFactor(owner.id, factor.id, { at: at(1), keepSessionId: keep.id }, [
+            event('mfa.removed', owner.id),
+          ]),
+        ).toBe(0)
+        expect(await store.listUnusedRecoveryCodes(owner.id)).toEqual([])
+        expect((await store.listSessions(owner.id, at(2))).map((x) => x.id)).toEqual([keep.id])
       })
     })
 

@@ -8,6 +8,7 @@ import { sessionFormerHashesMigration } from './0007-session-former-hashes.js'
 import { auditChainKeyMigration } from './0008-audit-chain-key.js'
 import { instanceSecretsMigration } from './0009-instance-secrets.js'
 import { sipCredentialsMigration } from './0010-sip-credentials.js'
+import { mfaMigration } from './0011-mfa.js'
 import type { Migration } from './migration.js'
 
 export type { Migration } from './migration.js'
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   auditChainKeyMigration,
   instanceSecretsMigration,
   sipCredentialsMigration,
+  mfaMigration,
 ])

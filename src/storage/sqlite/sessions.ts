@@ -1,4 +1,5 @@
 import type { SessionRecord, UserRecord } from '../../domain/records.js'
+import { amrOfColumn } from '../row-mapping.js'
 import type { SessionHotPaths } from '../sessions.js'
 import type { SqliteConnection } from './open.js'
 
@@ -18,6 +19,7 @@ interface SessionWithUserRow {
   revoked_at: number | null
   ip: string | null
   user_agent: string | null
+  amr: string
   u_username: string
   u_email: string | null
   u_display_name: string | null
@@ -31,7 +33,7 @@ interface SessionWithUserRow {
 
 const SESSION_WITH_USER = `select s.id, s.user_id, s.refresh_hash, s.previous_refresh_hash,
     s.rotated_at, s.sealed_refresh_token, s.former_refresh_hashes, s.generation, s.created_at,
-    s.last_used_at, s.expires_at, s.revoked_at, s.ip, s.user_agent,
+    s.last_used_at, s.expires_at, s.revoked_at, s.ip, s.user_agent, s.amr,
     u.username as u_username, u.email as u_email, u.display_name as u_display_name,
     u.roles as u_roles, u.active as u_active, u.password_hash as u_password_hash,
     u.created_at as u_created_at, u.updated_at as u_updated_at, u.last_login as u_last_login
@@ -73,6 +75,7 @@ export function createSqliteSessionPaths(connection: SqliteConnection): SessionH
           revokedAt: dateOrNull(r.revoked_at),
           ip: r.ip,
           userAgent: r.user_agent,
+          amr: amrOfColumn(r.amr),
         }
         const user: UserRecord = {
           id: r.user_id,

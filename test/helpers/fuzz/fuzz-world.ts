@@ -15,7 +15,8 @@ import { UsersError } from '../../../src/errors.js'
 import { createApp } from '../../../src/http/app.js'
 import type { AppEnv } from '../../../src/http/context.js'
 import { createLogger } from '../../../src/lib/logger.js'
-import type { ApiKeyPermission, UsersCore } from '../../../src/types.js'
+import type { ApiKeyPermission, MfaChallengeDetails, UsersCore } from '../../../src/types.js'
+import { totpAt } from '../../mfa/rfc6238.js'
 import { CHEAP_ARGON2 } from '../create-test-core.js'
 import { createTempPostgresDatabase } from '../databases.js'
 
@@ -95,6 +96,9 @@ export interface FuzzWorld {
     accessTokens: string[]
     apiKeys: string[]
     etags: string[]
+    /** Second steps of logins of the world's MFA user, for `POST /auth/mfa/verify`. */
+    mfaTokens: string[]
+    mfaFactorIds: string[]
   }
   credential(name: CredentialName): string
   /** Puts the fixed users and credentials back after a request changed them. */
@@ -153,7 +157,31 @@ export async function createFuzzWorld(
     accessTokens: [],
     apiKeys: [],
     etags: [],
+    mfaTokens: [],
+    mfaFactorIds: [],
   }
+
+  // A user with a confirmed TOTP, outside the fixed credentials: its logins answer MFA_REQUIRED,
+  // and the fuzz aims `POST /auth/mfa/verify` at the mfa_tokens they hand out.
+  const mfaUser = { username: 'fuzz-mfa', password: 'Velvet-Harbor-53' }
+  const mfaUserId = (await core.createUser(mfaUser)).id
+  const { secret } = await core.mfa.enrollTotp(mfaUserId)
+  const totp = await core.mfa.confirmTotp(mfaUserId, totpAt(secret, new Date()))
+  remember(pools.mfaFactorIds, totp.factor.id)
+  remember(pools.userIds, mfaUserId)
+  remember(pools.usernames, mfaUser.username)
+  remember(pools.passwords, mfaUser.password)
+  const mintMfaToken = async () => {
+    try {
+      await core.authenticatePassword(mfaUser.username, mfaUser.password)
+    } catch (err) {
+      // Anything but the challenge (the fuzz removed the factor, or locked the pair) mints none.
+      if (err instanceof UsersError && err.code === 'MFA_REQUIRED') {
+        remember(pools.mfaTokens, (err.details as MfaChallengeDetails).mfa_token)
+      }
+    }
+  }
+  await mintMfaToken()
 
   const login = async (u: FixedUser): Promise<string> => {
     let token: Awaited<ReturnType<UsersCore['authenticatePassword']>>
@@ -201,6 +229,8 @@ export async function createFuzzWorld(
   }
 
   const heal = async () => {
+    // Each verify that succeeds spends its token: keep a few unspent ones to aim at.
+    if (pools.mfaTokens.length < 3) await mintMfaToken()
     for (const u of Object.values(fixed)) {
       let user = await core.users.get(u.id)
       if (!user) {
@@ -254,6 +284,10 @@ export async function createFuzzWorld(
       }
       if (typeof v.id === 'string' && 'current' in v) remember(pools.sessionIds, v.id)
       if (typeof v.id === 'string' && 'key_prefix' in v) remember(pools.apiKeyIds, v.id)
+      if (typeof v.id === 'string' && v.type === 'totp') remember(pools.mfaFactorIds, v.id)
+      if (typeof v.id === 'string' && v.type === 'webauthn') remember(pools.mfaFactorIds, v.id)
+      if (Array.isArray(v.factors)) visit(v.factors)
+      if (typeof v.factor === 'object') visit(v.factor)
       if (typeof v.user === 'object') visit(v.user)
     }
     visit(body)

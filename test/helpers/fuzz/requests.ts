@@ -100,6 +100,17 @@ export function worldHints(world: FuzzWorld): Hints {
         )
       case 'user_id':
         return fromPool(() => pools.userIds)
+      case 'mfa_token':
+        return fc.oneof(
+          fromPool(() => pools.mfaTokens),
+          fc.string({ maxLength: 60 }),
+        )
+      case 'code':
+        return fc.oneof(
+          fc.stringMatching(/^\d{6}$/),
+          fc.stringMatching(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/),
+          fc.string({ maxLength: 20 }),
+        )
       case 'If-None-Match':
         return fc.oneof(
           fromPool(() => pools.etags),
@@ -189,9 +200,11 @@ function pathParam(world: FuzzWorld, op: Operation, name: string): fc.Arbitrary<
   const pool =
     name === 'sid'
       ? () => world.pools.sessionIds
-      : op.path.startsWith('/api-keys/')
-        ? () => world.pools.apiKeyIds
-        : () => world.pools.userIds
+      : name === 'factor_id'
+        ? () => world.pools.mfaFactorIds
+        : op.path.startsWith('/api-keys/')
+          ? () => world.pools.apiKeyIds
+          : () => world.pools.userIds
   const encoded = (a: fc.Arbitrary<string>) =>
     a.map((s): [string, boolean] => [encodePathSegment(s), false])
   return fc.oneof(
