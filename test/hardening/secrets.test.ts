@@ -219,7 +219,7 @@ test('a realistic session leaves no secret in logs or audit rows', async () => {
     })
     expect(confirmed.status).toBe(200)
     const recoveryCodes = confirmed.json.recovery_codes as string[]
-    recoveryCodes.forEach((code, i) => keep(`recovery code ${i}`, code))
+    for (const [i, code] of recoveryCodes.entries()) keep(`recovery code ${i}`, code)
     const challenged = await call('/auth/login', { body: { username: 'alice', password: P2 } })
     expect(challenged.status).toBe(401)
     const mfaToken = (challenged.json.error as { details: { mfa_token: string } }).details.mfa_token
