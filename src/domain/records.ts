@@ -1,5 +1,9 @@
 // Rows as the domain sees them: camelCase, Date timestamps, parsed JSON. The Store maps to SQL.
 
+import type { AuditEventType } from './audit-event-types.js'
+
+export { AUDIT_EVENT_TYPES, type AuditEventType } from './audit-event-types.js'
+
 /** A stored user account (the password hash never leaves the core). */
 export interface UserRecord {
   id: string
@@ -175,39 +179,3 @@ export interface AuditEventRecord extends AuditEventInput {
   prevHash: string
   hash: string
 }
-
-/** Every audit event type of SPEC §8. */
-export const AUDIT_EVENT_TYPES = [
-  'user.login.succeeded',
-  'user.login.failed',
-  'user.locked',
-  'user.logout',
-  'token.refreshed',
-  'token.reuse_detected',
-  'session.revoked',
-  'user.created',
-  'user.updated',
-  'user.deleted',
-  'user.roles_changed',
-  'user.password_changed',
-  'user.password_change_failed',
-  'user.email_conflict',
-  'user.activated',
-  'user.deactivated',
-  'api_key.created',
-  'api_key.revoked',
-  'signing_key.rotated',
-  'sip_credential.created',
-  'sip_credential.revoked',
-  'sip.auth.succeeded',
-  'sip.auth.failed',
-  'sip.ha1_read',
-  'mfa.enrolled',
-  'mfa.removed',
-  'mfa.succeeded',
-  'mfa.failed',
-  'mfa.recovery_code_used',
-] as const
-
-/** One of {@link AUDIT_EVENT_TYPES}. */
-export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

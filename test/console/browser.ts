@@ -9,23 +9,12 @@ import { startServer } from '../../src/http/serve.js'
 import { type Clock, systemClock } from '../../src/lib/clock.js'
 import { createLogger } from '../../src/lib/logger.js'
 import type { UsersCore } from '../../src/types.js'
+import { CHROMIUM, CHROMIUM_ARGS, browserTest as sharedBrowserTest } from '../helpers/chromium.js'
 
 // What the console's browser tests share: Debian's Chromium, a real server, a page that records
 // every request it makes and every CSP violation or script error, and screenshots for the docs.
 
-export const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
-const inCi = process.env.CI === 'true'
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
+export { CHROMIUM } from '../helpers/chromium.js'
 
 export const ADMIN_PASSWORD = 'Tr0ub4dor-Zephyr-9'
 export const USER_PASSWORD = 'Quartz-Meadow-71'
@@ -33,14 +22,10 @@ export const USER_PASSWORD = 'Quartz-Meadow-71'
 /** Where the tests write the screenshots docs/console.md shows. */
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/console/', import.meta.url))
 
-/**
- * `it` when Chromium is there or CI requires it (then the test fails saying why), else a skip
- * whose title gives the reason.
- */
+/** `it` when Chromium is there or CI requires it (then failing, saying why), else a titled skip. */
 export function browserTest(title: string): { run: boolean; title: string } {
-  if (hasChromium) return { run: true, title }
-  if (inCi) return { run: true, title: `${title} — FAILS: ${CHROMIUM} is required when CI=true` }
-  return { run: false, title: `${title} — SKIPPED: ${CHROMIUM} is not installed` }
+  const shared = sharedBrowserTest(title)
+  return { run: !shared.skip, title: shared.title }
 }
 
 /** A free TCP port on loopback (for a `public_url` that must name `localhost` and its port). */
@@ -111,8 +96,8 @@ export interface RecordedPage {
 
 /** Launches Chromium. */
 export function launch(): Promise<Browser> {
-  expect(hasChromium, `${CHROMIUM} must be installed when CI=true`).toBe(true)
-  return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS })
+  expect(existsSync(CHROMIUM), `${CHROMIUM} must be installed when CI=true`).toBe(true)
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 }
 
 /** A page that may reach `origin` only: every other request is recorded and aborted. */

@@ -65,7 +65,7 @@ describe('MFA in the console', () => {
     const port = await freePort()
     origin = `http://localhost:${port}`
     server = await startConsoleServer(
-      { public_url: origin, webauthn: { rp_id: 'localhost', origins: [origin] } } as never,
+      { public_url: origin, webauthn: { rp_id: 'localhost', origins: [origin] } },
       port,
     )
     browser = await launch()

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks'
+import { AUDIT_EVENT_TYPES } from '../../../src/domain/audit-event-types.js'
 import { page, query } from '../api.js'
 import { Button, ErrorBox, Field, Time, useLoad } from '../ui.js'
 
@@ -16,36 +17,8 @@ interface AuditEvent {
 
 const PAGE_SIZE = 25
 
-// SPEC §8, §11 and §12; the filter also takes any other type typed in.
-const EVENT_TYPES = [
-  'user.login.succeeded',
-  'user.login.failed',
-  'user.locked',
-  'user.logout',
-  'token.refreshed',
-  'token.reuse_detected',
-  'session.revoked',
-  'user.created',
-  'user.updated',
-  'user.deleted',
-  'user.roles_changed',
-  'user.password_changed',
-  'user.activated',
-  'user.deactivated',
-  'api_key.created',
-  'api_key.revoked',
-  'signing_key.rotated',
-  'sip_credential.created',
-  'sip_credential.revoked',
-  'sip.auth.succeeded',
-  'sip.auth.failed',
-  'sip.ha1_read',
-  'mfa.enrolled',
-  'mfa.removed',
-  'mfa.succeeded',
-  'mfa.failed',
-  'mfa.recovery_code_used',
-]
+// The filter also takes any other type typed in.
+const EVENT_TYPES = AUDIT_EVENT_TYPES
 
 /** A `datetime-local` value as RFC 3339 UTC, or nothing. */
 function rfc3339(local: string): string | undefined {
