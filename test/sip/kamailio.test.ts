@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { decodeJwt, decodeProtectedHeader, importPKCS8, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js'
 import {
@@ -43,6 +45,7 @@ describe.skipIf(missing !== undefined).each(MODES)(
     let kamailio: KamailioProcess
     let adminToken: string
     let alice: { id: string; token: string }
+    let databaseFile: string
     let phone: { id: string; sipUsername: string; secret: string }
 
     const api = async (method: string, path: string, token: string | undefined, body?: unknown) => {
@@ -85,8 +88,9 @@ describe.skipIf(missing !== undefined).each(MODES)(
 
     beforeAll(async () => {
       const dir = mkdtempSync(join(tmpdir(), 'users-core-sip-'))
+      databaseFile = join(dir, 'users.db')
       server = await startServerProcess({
-        USERS_CORE_DATABASE_URL: `sqlite://${join(dir, 'users.db')}`,
+        USERS_CORE_DATABASE_URL: `sqlite://${databaseFile}`,
         USERS_CORE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       })
       adminToken = await login('admin', ADMIN_PASSWORD)
@@ -166,6 +170,27 @@ describe.skipIf(missing !== undefined).each(MODES)(
     test('a tampered token: 401 with WWW-Authenticate: Bearer error="invalid_token"', async () => {
       const tampered = `${alice.token.slice(0, -4)}AAAA`
       const result = await bearerRegister(tampered, 401)
+      expect(result.code, explain(result)).toBe(0)
+    })
+
+    test('an expired token, signed by the server key itself: 401 with a Bearer challenge', async () => {
+      // The server's key straight from its database (unsealed here), so only `exp` is wrong.
+      const { kid } = decodeProtectedHeader(alice.token)
+      const db = new Database(databaseFile, { readonly: true })
+      const row = db.prepare('select private_key from signing_keys where kid = ?').get(kid) as {
+        private_key: string
+      }
+      db.close()
+      const now = Math.floor(Date.now() / 1000)
+      const expired = await new SignJWT({
+        ...decodeJwt(alice.token),
+        iat: now - 3600,
+        nbf: now - 3600,
+        exp: now - 60,
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: kid as string })
+        .sign(await importPKCS8(row.private_key, 'ES256'))
+      const result = await bearerRegister(expired, 401)
       expect(result.code, explain(result)).toBe(0)
     })
 
